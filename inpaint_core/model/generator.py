@@ -1,0 +1,144 @@
+"""DeepFill v1 generator: coarse network, two-branch refinement network, merged decoder.
+
+Layer for layer the official ``build_inpaint_net`` (cnum 32). Every conv knows its official variable scope,
+so ``tf_variable_names()`` maps each parameter to ``inpaint_net/<scope>/kernel|bias`` one to one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import torch
+from torch import nn
+
+from .attention import AttentionOutput, contextual_attention
+from .layers import GenConv, GenDeconv, resize_nearest
+
+CNUM = 32
+
+
+def _encoder(prefix: str, widths: tuple[int, int, int, int, int]) -> list[nn.Module]:
+    """conv1 (5x5) .. conv6 / pmconv6: two stride-2 downsamplings to 1/4 resolution."""
+    c1, c2, c3, c4, c5 = widths
+    return [
+        GenConv(f"{prefix}conv1", 5, c1, 5),
+        GenConv(f"{prefix}conv2_downsample", c1, c2, 3, stride=2),
+        GenConv(f"{prefix}conv3", c2, c3, 3),
+        GenConv(f"{prefix}conv4_downsample", c3, c4, 3, stride=2),
+        GenConv(f"{prefix}conv5", c4, c5, 3),
+    ]
+
+
+def _atrous(prefix: str, channels: int) -> list[nn.Module]:
+    return [GenConv(f"{prefix}conv{i}_atrous", channels, channels, 3, dilation=d)
+            for i, d in zip(range(7, 11), (2, 4, 8, 16))]
+
+
+def _decoder(prefix: str, in_ch: int) -> list[nn.Module]:
+    """conv11 .. conv17: back to full resolution, 3 channels, no activation on the last conv."""
+    c = CNUM
+    return [
+        GenConv(f"{prefix}conv11", in_ch, 4 * c, 3),
+        GenConv(f"{prefix}conv12", 4 * c, 4 * c, 3),
+        GenDeconv(f"{prefix}conv13_upsample", 4 * c, 2 * c),
+        GenConv(f"{prefix}conv14", 2 * c, 2 * c, 3),
+        GenDeconv(f"{prefix}conv15_upsample", 2 * c, c),
+        GenConv(f"{prefix}conv16", c, c // 2, 3),
+        GenConv(f"{prefix}conv17", c // 2, 3, 3, activation=None),
+    ]
+
+
+def network_input(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Image, a ones channel (lets zero padding mark the border) and the mask: 5 channels."""
+    ones = torch.ones_like(x[:, :1])
+    return torch.cat([x, ones, ones * mask], dim=1)
+
+
+class CoarseNetwork(nn.Module):
+    """Stage 1: an encoder-decoder with dilated convolutions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        c = CNUM
+        self.layers = nn.Sequential(
+            *_encoder("", (c, 2 * c, 2 * c, 4 * c, 4 * c)),
+            GenConv("conv6", 4 * c, 4 * c, 3),
+            *_atrous("", 4 * c),
+            *_decoder("", 4 * c),
+        )
+
+    def forward(self, xin: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.layers(network_input(xin, mask)).clamp(-1.0, 1.0)
+
+
+class RefineNetwork(nn.Module):
+    """Stage 2: a dilated-conv branch and a contextual-attention branch, merged by a shared decoder."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        c = CNUM
+        self.hallucination = nn.Sequential(
+            *_encoder("x", (c, c, 2 * c, 2 * c, 4 * c)),
+            GenConv("xconv6", 4 * c, 4 * c, 3),
+            *_atrous("x", 4 * c),
+        )
+        self.attention_encoder = nn.Sequential(
+            *_encoder("pm", (c, c, 2 * c, 4 * c, 4 * c)),
+            GenConv("pmconv6", 4 * c, 4 * c, 3, activation="relu"),
+        )
+        self.attention_decoder = nn.Sequential(
+            GenConv("pmconv9", 4 * c, 4 * c, 3),
+            GenConv("pmconv10", 4 * c, 4 * c, 3),
+        )
+        self.decoder = nn.Sequential(*_decoder("all", 8 * c))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor, *, exclude: torch.Tensor | None = None,
+                keep_attention: bool = False) -> tuple[torch.Tensor, AttentionOutput]:
+        xnow = network_input(x, mask)
+        hallucinated = self.hallucination(xnow)
+        features = self.attention_encoder(xnow)
+        size = (features.shape[-2], features.shape[-1])
+        attention = contextual_attention(
+            features, features, resize_nearest(mask, size),
+            exclude=None if exclude is None else resize_nearest(exclude, size),
+            keep_weights=keep_attention)
+        borrowed = self.attention_decoder(attention.features)
+        out = self.decoder(torch.cat([hallucinated, borrowed], dim=1)).clamp(-1.0, 1.0)
+        return out, attention
+
+
+@dataclass
+class GeneratorOutput:
+    coarse: torch.Tensor      # x_stage1, [N, 3, H, W] in [-1, 1]
+    refined: torch.Tensor     # x_stage2, [N, 3, H, W] in [-1, 1]
+    attention: AttentionOutput
+
+
+class InpaintGenerator(nn.Module):
+    """The full generator. Input sizes must be multiples of 8 (the pipeline pads)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.coarse = CoarseNetwork()
+        self.refine = RefineNetwork()
+
+    def forward(self, image: torch.Tensor, mask: torch.Tensor, *, exclude: torch.Tensor | None = None,
+                keep_attention: bool = False) -> GeneratorOutput:
+        """image ``[N, 3, H, W]`` in [-1, 1] (hole content is ignored); mask ``[1 or N, 1, H, W]``, 1 = hole;
+        exclude: optional ``[1 or N, 1, H, W]``, 1 = background the attention may not copy from."""
+        h, w = image.shape[-2:]
+        if h % 8 or w % 8:
+            raise ValueError(f"generator input must be a multiple of 8, got {h}x{w}")
+        mask = mask.to(image.dtype)
+        xin = image * (1.0 - mask)
+        coarse = self.coarse(xin, mask)
+        pasted = coarse * mask + xin * (1.0 - mask)
+        refined, attention = self.refine(pasted, mask, exclude=exclude, keep_attention=keep_attention)
+        return GeneratorOutput(coarse=coarse, refined=refined, attention=attention)
+
+    def tf_variable_names(self) -> Iterator[tuple[str, str]]:
+        """(state-dict key, official TF variable name) for every parameter."""
+        for module_name, module in self.named_modules():
+            if isinstance(module, GenConv):
+                yield f"{module_name}.conv.weight", f"inpaint_net/{module.tf_scope}/kernel"
+                yield f"{module_name}.conv.bias", f"inpaint_net/{module.tf_scope}/bias"

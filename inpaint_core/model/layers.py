@@ -1,0 +1,96 @@
+"""The building blocks of the official generator, with TensorFlow's numerics.
+
+Two things differ from PyTorch's defaults and both change the output: TF "SAME" padding puts the odd pixel
+of padding at the bottom/right (so a stride-2 3x3 conv on an even size pads 0 before and 1 after), and every
+nearest-neighbour resize in the official graph uses ``align_corners=True``, which picks other source pixels
+than ``F.interpolate(mode="nearest")`` when shrinking.
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def same_padding(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
+    """TF "SAME" padding (before, after) along one axis."""
+    effective = (kernel - 1) * dilation + 1
+    out = math.ceil(size / stride)
+    total = max((out - 1) * stride + effective - size, 0)
+    return total // 2, total - total // 2
+
+
+@functools.lru_cache(maxsize=256)
+def _align_corners_indices(n_in: int, n_out: int) -> tuple[int, ...]:
+    # tensorflow/core/kernels/image/resize_nearest_neighbor_op.cc: the scale and the product are float32,
+    # rounded half away from zero, clamped to the last index.
+    scale = torch.tensor((n_in - 1) / (n_out - 1) if n_out > 1 else n_in / n_out, dtype=torch.float32)
+    pos = torch.arange(n_out, dtype=torch.float32) * scale
+    rounded = torch.floor(pos + 0.5)  # positions are >= 0, so this is round-half-away-from-zero
+    return tuple(min(int(i), n_in - 1) for i in rounded.tolist())
+
+
+def align_corners_indices(n_in: int, n_out: int, device: torch.device | None = None) -> torch.Tensor:
+    """Source index of every output index for TF's nearest resize with align_corners=True."""
+    return torch.tensor(_align_corners_indices(n_in, n_out), dtype=torch.long, device=device)
+
+
+def resize_nearest(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Nearest-neighbour resize of an NCHW tensor to ``size`` with TF's align_corners=True rule."""
+    h, w = x.shape[-2:]
+    if (h, w) == tuple(size):
+        return x
+    rows = align_corners_indices(h, size[0], x.device)
+    cols = align_corners_indices(w, size[1], x.device)
+    return x.index_select(-2, rows).index_select(-1, cols)
+
+
+def downsample_half(x: torch.Tensor) -> torch.Tensor:
+    """neuralgym's ``resize(x, scale=0.5)``: target size int(n / 2), align_corners=True."""
+    h, w = x.shape[-2:]
+    return resize_nearest(x, (int(h / 2), int(w / 2)))
+
+
+class GenConv(nn.Module):
+    """``gen_conv`` of the official code: conv with TF "SAME" padding, then ELU (or another activation).
+
+    ``tf_scope`` is the variable scope of this conv in the official checkpoint (without ``inpaint_net/``),
+    so ``<tf_scope>/kernel`` and ``<tf_scope>/bias`` are this module's ``weight`` and ``bias``.
+    """
+
+    def __init__(self, tf_scope: str, in_ch: int, out_ch: int, kernel: int, stride: int = 1,
+                 dilation: int = 1, activation: str | None = "elu") -> None:
+        super().__init__()
+        self.tf_scope = tf_scope
+        self.conv = nn.Conv2d(in_ch, out_ch, kernel, stride=stride, dilation=dilation, padding=0)
+        self.activation = activation
+        self.kernel, self.stride, self.dilation = kernel, stride, dilation
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        top, bottom = same_padding(x.shape[-2], self.kernel, self.stride, self.dilation)
+        left, right = same_padding(x.shape[-1], self.kernel, self.stride, self.dilation)
+        x = self.conv(F.pad(x, (left, right, top, bottom)))
+        if self.activation == "elu":
+            return F.elu(x)
+        if self.activation == "relu":
+            return F.relu(x)
+        return x
+
+
+class GenDeconv(nn.Module):
+    """``gen_deconv``: nearest resize x2 (align_corners=True; for x2 it is plain pixel doubling) + 3x3 GenConv.
+
+    The official checkpoint nests its conv one scope deeper: ``<name>/<name>_conv/kernel``.
+    """
+
+    def __init__(self, tf_scope: str, in_ch: int, out_ch: int) -> None:
+        super().__init__()
+        self.tf_scope = tf_scope
+        self.conv = GenConv(f"{tf_scope}/{tf_scope}_conv", in_ch, out_ch, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        return self.conv(resize_nearest(x, (2 * h, 2 * w)))
