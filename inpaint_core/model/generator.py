@@ -5,6 +5,7 @@ so ``tf_variable_names()`` maps each parameter to ``inpaint_net/<scope>/kernel|b
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -48,6 +49,11 @@ def _decoder(prefix: str, in_ch: int) -> list[nn.Module]:
     ]
 
 
+def _named(*layers: nn.Module) -> nn.Sequential:
+    """A Sequential whose children are named after their official scopes (readable state-dict keys)."""
+    return nn.Sequential(OrderedDict((layer.tf_scope, layer) for layer in layers))
+
+
 def network_input(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Image, a ones channel (lets zero padding mark the border) and the mask: 5 channels."""
     ones = torch.ones_like(x[:, :1])
@@ -60,7 +66,7 @@ class CoarseNetwork(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         c = CNUM
-        self.layers = nn.Sequential(
+        self.layers = _named(
             *_encoder("", (c, 2 * c, 2 * c, 4 * c, 4 * c)),
             GenConv("conv6", 4 * c, 4 * c, 3),
             *_atrous("", 4 * c),
@@ -77,20 +83,20 @@ class RefineNetwork(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         c = CNUM
-        self.hallucination = nn.Sequential(
+        self.hallucination = _named(
             *_encoder("x", (c, c, 2 * c, 2 * c, 4 * c)),
             GenConv("xconv6", 4 * c, 4 * c, 3),
             *_atrous("x", 4 * c),
         )
-        self.attention_encoder = nn.Sequential(
+        self.attention_encoder = _named(
             *_encoder("pm", (c, c, 2 * c, 4 * c, 4 * c)),
             GenConv("pmconv6", 4 * c, 4 * c, 3, activation="relu"),
         )
-        self.attention_decoder = nn.Sequential(
+        self.attention_decoder = _named(
             GenConv("pmconv9", 4 * c, 4 * c, 3),
             GenConv("pmconv10", 4 * c, 4 * c, 3),
         )
-        self.decoder = nn.Sequential(*_decoder("all", 8 * c))
+        self.decoder = _named(*_decoder("all", 8 * c))
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor, *, exclude: torch.Tensor | None = None,
                 keep_attention: bool = False) -> tuple[torch.Tensor, AttentionOutput]:
@@ -140,5 +146,5 @@ class InpaintGenerator(nn.Module):
         """(state-dict key, official TF variable name) for every parameter."""
         for module_name, module in self.named_modules():
             if isinstance(module, GenConv):
-                yield f"{module_name}.conv.weight", f"inpaint_net/{module.tf_scope}/kernel"
-                yield f"{module_name}.conv.bias", f"inpaint_net/{module.tf_scope}/bias"
+                yield f"{module_name}.weight", f"inpaint_net/{module.tf_scope}/kernel"
+                yield f"{module_name}.bias", f"inpaint_net/{module.tf_scope}/bias"

@@ -54,7 +54,7 @@ def downsample_half(x: torch.Tensor) -> torch.Tensor:
     return resize_nearest(x, (int(h / 2), int(w / 2)))
 
 
-class GenConv(nn.Module):
+class GenConv(nn.Conv2d):
     """``gen_conv`` of the official code: conv with TF "SAME" padding, then ELU (or another activation).
 
     ``tf_scope`` is the variable scope of this conv in the official checkpoint (without ``inpaint_net/``),
@@ -63,16 +63,15 @@ class GenConv(nn.Module):
 
     def __init__(self, tf_scope: str, in_ch: int, out_ch: int, kernel: int, stride: int = 1,
                  dilation: int = 1, activation: str | None = "elu") -> None:
-        super().__init__()
+        super().__init__(in_ch, out_ch, kernel, stride=stride, dilation=dilation, padding=0)
         self.tf_scope = tf_scope
-        self.conv = nn.Conv2d(in_ch, out_ch, kernel, stride=stride, dilation=dilation, padding=0)
         self.activation = activation
-        self.kernel, self.stride, self.dilation = kernel, stride, dilation
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        top, bottom = same_padding(x.shape[-2], self.kernel, self.stride, self.dilation)
-        left, right = same_padding(x.shape[-1], self.kernel, self.stride, self.dilation)
-        x = self.conv(F.pad(x, (left, right, top, bottom)))
+        k, s, d = self.kernel_size[0], self.stride[0], self.dilation[0]
+        top, bottom = same_padding(x.shape[-2], k, s, d)
+        left, right = same_padding(x.shape[-1], k, s, d)
+        x = super().forward(F.pad(x, (left, right, top, bottom)))
         if self.activation == "elu":
             return F.elu(x)
         if self.activation == "relu":

@@ -1,0 +1,291 @@
+"""``Inpainter``: photo + mask in, filled photo + evidence out. The one API the editor and the CLI use.
+
+Images at this boundary are uint8 HxWx3 RGB and masks bool HxW (True = hole). Inside, the model sees each
+region (see ``regions.py``) in [-1, 1], padded to a multiple of 8 by edge replication (the padding is marked
+as known, so attention may borrow from it but nothing is filled there).
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import cv2
+import numpy as np
+import torch
+
+from .flow import offsets_to_rgb
+from .model.generator import InpaintGenerator
+from .model.layers import GenConv
+from .regions import DEFAULT_MARGIN, DEFAULT_WORK_SIZE, Region, Strategy, plan_regions
+from .weights import ModelCard, WeightsError, default_weights, load_generator_state, load_weights
+
+ProgressCallback = Callable[[float, str], None]
+MATCHING_GRID = 8  # one contextual-attention matching cell = 8x8 input pixels
+
+
+class InpaintInputError(ValueError):
+    """The image or mask cannot be filled (wrong shape or type, mask covering everything)."""
+
+
+class FillCancelled(Exception):
+    """The fill was cancelled through its ``cancel`` event; nothing was changed."""
+
+
+@dataclass
+class RegionResult:
+    """Model outputs for one processed region, at the region's size in the photo."""
+
+    region: Region
+    coarse: np.ndarray    # uint8 [h, w, 3]
+    refined: np.ndarray   # uint8 [h, w, 3]
+    flow_rgb: np.ndarray  # uint8 [h, w, 3]
+
+
+@dataclass
+class InpaintResult:
+    """What a fill produced.
+
+    ``composite`` is the whole photo with the holes filled (byte-identical outside them unless a region had to
+    be shrunk, where a seam a few pixels wide is feathered). ``coarse``, ``refined`` and ``flow_rgb`` cover
+    ``box``, the union of the processed regions; outside the regions they show the photo (flow: white).
+    """
+
+    composite: np.ndarray
+    box: tuple[int, int, int, int]
+    coarse: np.ndarray
+    refined: np.ndarray
+    flow_rgb: np.ndarray
+    regions: list[RegionResult] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _physical_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise WeightsError("device 'cuda' was asked for, but PyTorch sees no CUDA GPU on this machine")
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', not {device!r}")
+    return torch.device(device)
+
+
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    """[-1, 1] NCHW (N=1) -> uint8 HWC the official way: (x + 1) * 127.5, clamped, truncated."""
+    img = ((x[0].float() + 1.0) * 127.5).clamp(0, 255).to(torch.uint8)
+    return img.permute(1, 2, 0).cpu().numpy()
+
+
+class _StepWatcher:
+    """Forward hooks on every conv: report progress and stop the forward pass as soon as cancel is set."""
+
+    def __init__(self, model: torch.nn.Module, progress: ProgressCallback | None, cancel: threading.Event | None,
+                 start: float, span: float, label: str) -> None:
+        self.convs = [m for m in model.modules() if isinstance(m, GenConv)]
+        self.progress, self.cancel = progress, cancel
+        self.start, self.span, self.label = start, span, label
+        self.done = 0
+
+    def _before(self, module: torch.nn.Module, inputs: tuple) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise FillCancelled()
+
+    def _after(self, module: torch.nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.start + self.span * self.done / len(self.convs), self.label)
+
+    @contextlib.contextmanager
+    def attached(self) -> Iterator[None]:
+        handles = [h for m in self.convs
+                   for h in (m.register_forward_pre_hook(self._before), m.register_forward_hook(self._after))]
+        try:
+            yield
+        finally:
+            for handle in handles:
+                handle.remove()
+
+
+class Inpainter:
+    """Loads DeepFill v1 weights once and fills photos.
+
+    weights: a safetensors file, or None for the shipped default (sha256-checked).
+    device: "auto" (CUDA when present), "cpu" or "cuda".
+    strategy, work_size, margin: how large photos are handled (see ``regions.py``).
+    """
+
+    def __init__(self, weights: str | Path | None = None, device: str = "auto",
+                 strategy: Strategy | str = Strategy.CROP, work_size: int = DEFAULT_WORK_SIZE,
+                 margin: int = DEFAULT_MARGIN) -> None:
+        if weights is None:
+            path, sha = default_weights()
+            state, self.card = load_weights(path, expected_sha256=sha)
+        else:
+            path = Path(weights)
+            state, self.card = load_weights(path)
+        self.weights_path = path
+        self._device = _physical_device(device)
+        self.model = InpaintGenerator()
+        load_generator_state(self.model, state, str(path))
+        self.model.eval().requires_grad_(False).to(self._device)
+        self.strategy = Strategy(strategy)
+        if work_size < 64 or work_size % 8:
+            raise ValueError(f"work_size must be a multiple of 8 and at least 64, not {work_size}")
+        self.work_size, self.margin = work_size, margin
+
+    @property
+    def device(self) -> str:
+        return self._device.type
+
+    @staticmethod
+    def available_devices() -> list[str]:
+        return ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
+
+    # -- public API -------------------------------------------------------------------------------------------
+    def fill(self, image: np.ndarray, mask: np.ndarray, *, exclude: np.ndarray | None = None,
+             progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> InpaintResult:
+        """Fill the True pixels of ``mask`` in ``image``. See the module docstring for conventions."""
+        started = time.perf_counter()
+        image, mask, exclude = self._validate(image, mask, exclude)
+        regions = plan_regions(mask, self.strategy, self.work_size, self.margin)
+        if not regions:
+            empty = np.zeros((0, 0, 3), np.uint8)
+            return InpaintResult(composite=image.copy(), box=(0, 0, 0, 0), coarse=empty, refined=empty,
+                                 flow_rgb=empty, timings={"total": time.perf_counter() - started})
+        timings: dict[str, float] = {}
+        composite = image.copy()
+        results = []
+        for i, region in enumerate(regions):
+            share = 1.0 / len(regions)
+            result, alpha, region_timings = self._fill_region(image, mask, exclude, region, progress, cancel,
+                                                              start=i * share, span=share)
+            for name, seconds in region_timings.items():
+                timings[name] = timings.get(name, 0.0) + seconds
+            results.append((result, alpha))
+        # Paste only after every region ran, so a cancel part-way leaves nothing half-done.
+        for result, alpha in results:
+            x0, y0, x1, y1 = result.region.box
+            if alpha is None:
+                hole = mask[y0:y1, x0:x1]
+                composite[y0:y1, x0:x1][hole] = result.refined[hole]
+            else:
+                patch = composite[y0:y1, x0:x1].astype(np.float32)
+                blended = patch * (1 - alpha[..., None]) + result.refined.astype(np.float32) * alpha[..., None]
+                composite[y0:y1, x0:x1] = np.round(blended).astype(np.uint8)
+        box, coarse, refined, flow = self._union_views(image, [r for r, _ in results])
+        timings["total"] = time.perf_counter() - started
+        if progress is not None:
+            progress(1.0, "done")
+        return InpaintResult(composite=composite, box=box, coarse=coarse, refined=refined, flow_rgb=flow,
+                             regions=[r for r, _ in results], timings=timings)
+
+    # -- steps ------------------------------------------------------------------------------------------------
+    @staticmethod
+    def _validate(image: np.ndarray, mask: np.ndarray, exclude: np.ndarray | None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        image = np.asarray(image)
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+            raise InpaintInputError(f"the image must be uint8 HxWx3 RGB, got {image.dtype} {image.shape}")
+        if image.shape[0] < 8 or image.shape[1] < 8:
+            raise InpaintInputError(f"the image is too small to fill ({image.shape[1]}x{image.shape[0]}); "
+                                    "it needs at least 8x8 pixels")
+        mask = np.asarray(mask)
+        if mask.shape != image.shape[:2]:
+            raise InpaintInputError(f"the mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
+                                    f"{image.shape[1]}x{image.shape[0]}")
+        mask = mask.astype(bool)
+        if mask.all():
+            raise InpaintInputError("the mask covers the whole image: leave part of the photo unmasked so the "
+                                    "fill has something to borrow from")
+        if exclude is not None:
+            exclude = np.asarray(exclude).astype(bool)
+            if exclude.shape != mask.shape:
+                raise InpaintInputError("the exclude mask must have the image's size")
+            if (exclude | mask).all():
+                raise InpaintInputError("the hole and the excluded area together cover the whole image: "
+                                        "nothing is left to borrow from")
+        return np.ascontiguousarray(image), mask, exclude
+
+    def _to_model(self, rgb: np.ndarray) -> torch.Tensor:
+        x = torch.from_numpy(rgb).to(self._device).permute(2, 0, 1)[None].float() / 127.5 - 1.0
+        return x.flip(1) if self.card.channel_order == "BGR" else x
+
+    def _from_model(self, x: torch.Tensor) -> np.ndarray:
+        return to_uint8(x.flip(1) if self.card.channel_order == "BGR" else x)
+
+    def _fill_region(self, image: np.ndarray, mask: np.ndarray, exclude: np.ndarray | None, region: Region,
+                     progress: ProgressCallback | None, cancel: threading.Event | None, start: float, span: float
+                     ) -> tuple[RegionResult, np.ndarray | None, dict[str, float]]:
+        t0 = time.perf_counter()
+        x0, y0, x1, y1 = region.box
+        crop, hole = image[y0:y1, x0:x1], mask[y0:y1, x0:x1]
+        keep_out = None if exclude is None else exclude[y0:y1, x0:x1]
+        work_h, work_w = region.work_shape
+        if region.scale < 1.0:
+            crop = cv2.resize(crop, (work_w, work_h), interpolation=cv2.INTER_AREA)
+            # A work pixel is a hole if any photo pixel under it is: never let a hole pixel count as known.
+            hole = cv2.resize(hole.astype(np.float32), (work_w, work_h), interpolation=cv2.INTER_AREA) > 0
+            if keep_out is not None:
+                keep_out = cv2.resize(keep_out.astype(np.float32), (work_w, work_h),
+                                      interpolation=cv2.INTER_AREA) > 0
+        pad_h, pad_w = (-work_h) % MATCHING_GRID, (-work_w) % MATCHING_GRID
+        if pad_h or pad_w:
+            crop = np.pad(crop, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
+            hole = np.pad(hole, ((0, pad_h), (0, pad_w)))
+            if keep_out is not None:
+                keep_out = np.pad(keep_out, ((0, pad_h), (0, pad_w)))
+
+        x = self._to_model(crop)
+        m = torch.from_numpy(hole).to(self._device)[None, None].float()
+        ex = None if keep_out is None else torch.from_numpy(keep_out).to(self._device)[None, None].float()
+        t1 = time.perf_counter()
+        watcher = _StepWatcher(self.model, progress, cancel, start, span, "filling")
+        with torch.inference_mode(), watcher.attached():
+            out = self.model(x, m, exclude=ex)
+        t2 = time.perf_counter()
+
+        coarse = self._from_model(out.coarse)[:work_h, :work_w]
+        refined = self._from_model(out.refined)[:work_h, :work_w]
+        grid = offsets_to_rgb(out.attention.offsets.cpu().numpy())[0]
+        flow = np.repeat(np.repeat(grid, MATCHING_GRID, axis=0), MATCHING_GRID, axis=1)[:work_h, :work_w]
+        alpha = None
+        if region.scale < 1.0:
+            size = (region.width, region.height)
+            coarse = cv2.resize(coarse, size, interpolation=cv2.INTER_CUBIC)
+            refined = cv2.resize(refined, size, interpolation=cv2.INTER_CUBIC)
+            flow = cv2.resize(flow, size, interpolation=cv2.INTER_NEAREST)
+            alpha = self._feather(mask[y0:y1, x0:x1], region.scale)
+        t3 = time.perf_counter()
+        timings = {"prepare": t1 - t0, "model": t2 - t1, "compose": t3 - t2}
+        return RegionResult(region=region, coarse=coarse, refined=refined, flow_rgb=flow), alpha, timings
+
+    @staticmethod
+    def _feather(hole: np.ndarray, scale: float) -> np.ndarray:
+        """Blend weights for a fill computed at a smaller scale: 1 in the hole, fading to 0 over about one
+        work pixel outside it, so the upscaled fill meets the sharp photo without a hard edge."""
+        radius = max(1, int(np.ceil(1.0 / scale)))
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+        grown = cv2.dilate(hole.astype(np.uint8), kernel).astype(np.float32)
+        soft = cv2.GaussianBlur(grown, (0, 0), sigmaX=radius / 2)
+        return np.where(hole, 1.0, np.clip(soft, 0.0, 1.0) * grown).astype(np.float32)
+
+    @staticmethod
+    def _union_views(image: np.ndarray, results: list[RegionResult]
+                     ) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray, np.ndarray]:
+        if len(results) == 1:
+            r = results[0]
+            return r.region.box, r.coarse, r.refined, r.flow_rgb
+        x0 = min(r.region.x0 for r in results)
+        y0 = min(r.region.y0 for r in results)
+        x1 = max(r.region.x1 for r in results)
+        y1 = max(r.region.y1 for r in results)
+        coarse = image[y0:y1, x0:x1].copy()
+        refined = coarse.copy()
+        flow = np.full_like(coarse, 255)
+        for r in results:
+            sl = np.s_[r.region.y0 - y0:r.region.y1 - y0, r.region.x0 - x0:r.region.x1 - x0]
+            coarse[sl], refined[sl], flow[sl] = r.coarse, r.refined, r.flow_rgb
+        return (x0, y0, x1, y1), coarse, refined, flow

@@ -1,0 +1,51 @@
+"""`python -m inpaint_core fill` end to end."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+from inpaint_core.cli.main import main
+from inpaint_core.imageio import read_image
+
+from .conftest import EVAL_DIR, REPO
+
+
+def write_mask(path, shape, box) -> None:
+    mask = np.zeros(shape, np.uint8)
+    y0, y1, x0, x1 = box
+    mask[y0:y1, x0:x1] = 255
+    Image.fromarray(mask).save(path)
+
+
+def test_fill_writes_result_and_stages(tmp_path, golden_weights) -> None:
+    photo = EVAL_DIR / "kodak_0007.jpg"
+    write_mask(tmp_path / "mask.png", (256, 256), (90, 150, 100, 170))
+    out = tmp_path / "out.png"
+    code = main(["fill", str(photo), str(tmp_path / "mask.png"), "-o", str(out), "--weights", str(golden_weights),
+                 "--save-stages", str(tmp_path / "stages")])
+    assert code == 0
+    original, filled = read_image(photo).rgb, read_image(out).rgb
+    hole = np.zeros((256, 256), bool)
+    hole[90:150, 100:170] = True
+    assert np.array_equal(filled[~hole], original[~hole])
+    for name in ("coarse.png", "refined.png", "flow.png"):
+        assert read_image(tmp_path / "stages" / name).rgb.shape == original.shape
+
+
+def test_fill_refuses_to_overwrite_and_reports_bad_files_in_one_line(tmp_path, golden_weights) -> None:
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    write_mask(tmp_path / "mask.png", (8, 8), (0, 4, 0, 4))
+    proc = subprocess.run([sys.executable, "-m", "inpaint_core", "fill", str(tmp_path / "broken.jpg"),
+                           str(tmp_path / "mask.png"), "-o", str(tmp_path / "o.png"), "--weights", str(golden_weights)],
+                          capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "broken.jpg" in proc.stderr and "Traceback" not in proc.stderr
+
+    existing = tmp_path / "exists.png"
+    existing.write_bytes(b"keep me")
+    code = main(["fill", str(EVAL_DIR / "kodak_0007.jpg"), str(tmp_path / "mask.png"), "-o", str(existing),
+                 "--weights", str(golden_weights)])
+    assert code == 2 and existing.read_bytes() == b"keep me"

@@ -1,0 +1,132 @@
+"""Inpainter: the public API the editor and the CLI use."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from inpaint_core import FillCancelled, Inpainter, InpaintInputError, Strategy, WeightsError
+from inpaint_core.imageio import read_image
+from inpaint_core.weights import DEFAULT_WEIGHTS
+
+from .conftest import EVAL_DIR, GOLDEN
+
+
+@pytest.fixture(scope="module")
+def photo() -> np.ndarray:
+    return read_image(EVAL_DIR / "kodak_0003.jpg").rgb
+
+
+def box_mask(shape: tuple[int, int], y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+    mask = np.zeros(shape, bool)
+    mask[y0:y1, x0:x1] = True
+    return mask
+
+
+def test_fill_matches_the_official_test_script_on_the_golden_case(golden_inpainter) -> None:
+    """The official test.py output (BGR model, truncation to uint8) within one grey level in the hole."""
+    d = np.load(GOLDEN / "case_256.npz")
+    hole = d["mask"][0, :, :, 0] > 0
+    result = golden_inpainter.fill(d["image_rgb"], hole)
+    official = np.clip((d["complete"][0] + 1) * 127.5, 0, 255).astype(np.uint8)[..., ::-1]
+    diff = np.abs(result.composite.astype(int) - official.astype(int)).max(axis=-1)
+    assert (diff[hole] <= 1).mean() >= 0.995
+    assert np.array_equal(result.composite[~hole], d["image_rgb"][~hole])
+
+
+def test_pixels_outside_the_hole_are_byte_identical_at_any_size(golden_inpainter, photo) -> None:
+    image = photo[:203, :171]  # not a multiple of 8: padded inside, cropped back
+    mask = box_mask(image.shape[:2], 150, 203, 120, 171)  # touches the bottom-right border
+    result = golden_inpainter.fill(image, mask)
+    assert result.composite.shape == image.shape
+    assert np.array_equal(result.composite[~mask], image[~mask])
+    assert not np.array_equal(result.composite[mask], image[mask])
+    assert result.coarse.shape == result.refined.shape == result.flow_rgb.shape == image.shape
+    assert result.timings["model"] > 0
+
+
+def test_empty_mask_returns_the_photo_without_running_the_model(golden_inpainter, photo) -> None:
+    result = golden_inpainter.fill(photo, np.zeros(photo.shape[:2], bool))
+    assert np.array_equal(result.composite, photo)
+    assert "model" not in result.timings
+
+
+def test_full_mask_and_bad_inputs_raise_clear_errors(golden_inpainter, photo) -> None:
+    with pytest.raises(InpaintInputError, match="covers the whole image"):
+        golden_inpainter.fill(photo, np.ones(photo.shape[:2], bool))
+    with pytest.raises(InpaintInputError, match="uint8"):
+        golden_inpainter.fill(photo.astype(np.float32), np.zeros(photo.shape[:2], bool))
+    with pytest.raises(InpaintInputError, match="mask is"):
+        golden_inpainter.fill(photo, np.zeros((10, 10), bool))
+
+
+def test_cancel_stops_the_fill(golden_inpainter, photo) -> None:
+    cancel = threading.Event()
+    seen = []
+
+    def progress(fraction: float, message: str) -> None:
+        seen.append(fraction)
+        if len(seen) == 5:
+            cancel.set()
+
+    with pytest.raises(FillCancelled):
+        golden_inpainter.fill(photo, box_mask(photo.shape[:2], 64, 128, 64, 128), progress=progress, cancel=cancel)
+    assert len(seen) == 5  # stopped at the next layer, not at the end
+
+
+def test_progress_reaches_one(golden_inpainter, photo) -> None:
+    seen = []
+    golden_inpainter.fill(photo, box_mask(photo.shape[:2], 64, 128, 64, 128), progress=lambda f, m: seen.append(f))
+    assert seen == sorted(seen) and seen[-1] == 1.0
+
+
+def test_crop_strategy_fills_a_large_photo_region_by_region(golden_weights, photo) -> None:
+    big = np.tile(photo, (4, 6, 1))  # 1024 x 1536: larger than the working size
+    mask = box_mask(big.shape[:2], 100, 140, 100, 150) | box_mask(big.shape[:2], 900, 960, 1400, 1450)
+    inpainter = Inpainter(golden_weights, device="cpu", strategy=Strategy.CROP, work_size=256)
+    result = inpainter.fill(big, mask)
+    assert len(result.regions) == 2
+    assert all(max(r.region.work_shape) <= 256 for r in result.regions)
+    assert np.array_equal(result.composite[~mask], big[~mask])
+    x0, y0, x1, y1 = result.box
+    assert result.refined.shape == (y1 - y0, x1 - x0, 3)
+
+
+def test_shrunk_regions_only_change_a_thin_feathered_band_around_the_hole(golden_weights, photo) -> None:
+    mask = box_mask(photo.shape[:2], 80, 180, 60, 200)
+    inpainter = Inpainter(golden_weights, device="cpu", strategy=Strategy.RESIZE, work_size=128)
+    result = inpainter.fill(photo, mask)
+    changed = (result.composite != photo).any(axis=-1)
+    near = box_mask(photo.shape[:2], 80 - 4, 180 + 4, 60 - 4, 200 + 4)
+    assert changed[mask].mean() > 0.9
+    assert not changed[~near].any()
+
+
+def test_missing_weights_file_says_how_to_get_weights(tmp_path) -> None:
+    with pytest.raises(WeightsError, match="convert"):
+        Inpainter(tmp_path / "nope.safetensors")
+
+
+def test_corrupt_weights_file_is_refused(tmp_path) -> None:
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}garbage")
+    with pytest.raises(WeightsError):
+        Inpainter(bad)
+
+
+def test_default_weights_are_checked_against_their_sha256(tmp_path, monkeypatch, golden_weights) -> None:
+    from inpaint_core import weights as weights_module
+
+    copy = tmp_path / "default.safetensors"
+    copy.write_bytes(golden_weights.read_bytes())
+    monkeypatch.setattr(weights_module, "default_weights", lambda: (copy, "0" * 64))
+    monkeypatch.setattr("inpaint_core.pipeline.default_weights", weights_module.default_weights)
+    with pytest.raises(WeightsError, match="corrupt"):
+        Inpainter()
+
+
+@pytest.mark.skipif(not DEFAULT_WEIGHTS.is_file(), reason="no shipped weights yet")
+def test_shipped_weights_load_and_fill(photo) -> None:
+    result = Inpainter(device="cpu").fill(photo, box_mask(photo.shape[:2], 96, 160, 96, 160))
+    assert result.composite.shape == photo.shape
