@@ -1,0 +1,29 @@
+"""Inpaint Studio: ``python main.py [PHOTO]`` opens the editor, with PHOTO if given."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from PySide6.QtWidgets import QApplication
+
+from app.main_window import APP_NAME, MainWindow
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="main.py", description=f"{APP_NAME}: fill holes in photos with DeepFill v1")
+    parser.add_argument("photo", nargs="?", help="photo to open")
+    parser.add_argument("--weights", help="a .safetensors weights file instead of the shipped default")
+    args, qt_args = parser.parse_known_args(argv)
+
+    app = QApplication([sys.argv[0], *qt_args])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName("InpaintStudio")  # where QSettings keeps brush size, device, recent files, layout
+    window = MainWindow(weights=args.weights)
+    window.show()
+    if args.photo:
+        window.open_path(args.photo)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
