@@ -9,6 +9,7 @@ import sys
 COMMANDS = {
     "fill": "fill",
     "convert": "convert",
+    "train": "train",
     "eval": "evaluate",
 }
 
