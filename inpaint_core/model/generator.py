@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .attention import AttentionOutput, contextual_attention
-from .layers import GenConv, GenDeconv, resize_nearest
+from .layers import GenConv, GenDeconv, align_corners_indices, resize_nearest
 
 CNUM = 32
 
@@ -52,6 +53,33 @@ def _decoder(prefix: str, in_ch: int) -> list[nn.Module]:
 def _named(*layers: nn.Module) -> nn.Sequential:
     """A Sequential whose children are named after their official scopes (readable state-dict keys)."""
     return nn.Sequential(OrderedDict((layer.tf_scope, layer) for layer in layers))
+
+
+def _upsample_sources(needed: torch.Tensor) -> torch.Tensor:
+    """Through a x2 nearest upsampling backwards: a low-res pixel matters if any pixel copied from it does."""
+    h, w = needed.shape[-2:]
+    pick_rows = torch.zeros(h // 2, h, device=needed.device)
+    pick_rows[align_corners_indices(h // 2, h, needed.device), torch.arange(h, device=needed.device)] = 1
+    pick_cols = torch.zeros(w // 2, w, device=needed.device)
+    pick_cols[align_corners_indices(w // 2, w, needed.device), torch.arange(w, device=needed.device)] = 1
+    return pick_rows @ needed @ pick_cols.T
+
+
+def reach_back(needed: torch.Tensor, layers: Iterable[nn.Module]) -> torch.Tensor:
+    """Input positions of ``layers`` (stride-1 convs and x2 upsamplings) that can influence the ``needed``
+    output positions: the receptive field walked backwards, layer by layer (a square per conv, which covers
+    dilated taps too)."""
+    needed = needed.float()
+    for layer in reversed(list(layers)):
+        if isinstance(layer, GenDeconv):
+            needed = reach_back(needed, [layer.conv]).float()
+            needed = _upsample_sources(needed)
+        elif isinstance(layer, GenConv):
+            radius = layer.dilation[0] * (layer.kernel_size[0] - 1) // 2
+            needed = F.max_pool2d(needed, 2 * radius + 1, stride=1, padding=radius)
+        else:
+            raise TypeError(f"cannot trace the receptive field through {type(layer).__name__}")
+    return needed > 0
 
 
 def network_input(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -99,15 +127,20 @@ class RefineNetwork(nn.Module):
         self.decoder = _named(*_decoder("all", 8 * c))
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor, *, exclude: torch.Tensor | None = None,
-                keep_attention: bool = False) -> tuple[torch.Tensor, AttentionOutput]:
+                keep_attention: bool = False, attention_path: str = "auto") -> tuple[torch.Tensor, AttentionOutput]:
         xnow = network_input(x, mask)
         hallucinated = self.hallucination(xnow)
         features = self.attention_encoder(xnow)
         size = (features.shape[-2], features.shape[-1])
+        needed = None
+        if attention_path == "fast" or (attention_path == "auto" and not torch.is_grad_enabled()):
+            # Only the hole is kept from the output, so attention is needed only where it can reach the hole.
+            # With gradients (training) the whole output feeds the losses: use the dense op.
+            needed = reach_back(mask, [*self.attention_decoder, *self.decoder])
         attention = contextual_attention(
             features, features, resize_nearest(mask, size),
             exclude=None if exclude is None else resize_nearest(exclude, size),
-            keep_weights=keep_attention)
+            needed=needed, keep_weights=keep_attention, path=attention_path)
         borrowed = self.attention_decoder(attention.features)
         out = self.decoder(torch.cat([hallucinated, borrowed], dim=1)).clamp(-1.0, 1.0)
         return out, attention
@@ -129,9 +162,11 @@ class InpaintGenerator(nn.Module):
         self.refine = RefineNetwork()
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor, *, exclude: torch.Tensor | None = None,
-                keep_attention: bool = False) -> GeneratorOutput:
+                keep_attention: bool = False, attention_path: str = "auto") -> GeneratorOutput:
         """image ``[N, 3, H, W]`` in [-1, 1] (hole content is ignored); mask ``[1 or N, 1, H, W]``, 1 = hole;
-        exclude: optional ``[1 or N, 1, H, W]``, 1 = background the attention may not copy from."""
+        exclude: optional ``[1 or N, 1, H, W]``, 1 = background the attention may not copy from.
+        attention_path: "dense" (the official op), "fast" (exact inside the hole only), or "auto": fast when
+        it saves work and no gradients are recorded."""
         h, w = image.shape[-2:]
         if h % 8 or w % 8:
             raise ValueError(f"generator input must be a multiple of 8, got {h}x{w}")
@@ -139,7 +174,8 @@ class InpaintGenerator(nn.Module):
         xin = image * (1.0 - mask)
         coarse = self.coarse(xin, mask)
         pasted = coarse * mask + xin * (1.0 - mask)
-        refined, attention = self.refine(pasted, mask, exclude=exclude, keep_attention=keep_attention)
+        refined, attention = self.refine(pasted, mask, exclude=exclude, keep_attention=keep_attention,
+                                         attention_path=attention_path)
         return GeneratorOutput(coarse=coarse, refined=refined, attention=attention)
 
     def tf_variable_names(self) -> Iterator[tuple[str, str]]:

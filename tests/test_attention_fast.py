@@ -1,0 +1,102 @@
+"""The masked fast path of contextual attention gives the dense (official) op's output where it matters."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from inpaint_core.model.attention import contextual_attention
+from inpaint_core.model.generator import InpaintGenerator, reach_back
+
+SIZE = 64
+
+
+def masks(size: int) -> dict[str, torch.Tensor]:
+    def blank() -> torch.Tensor:
+        return torch.zeros(1, 1, size, size)
+
+    box = blank()
+    box[..., 16:40, 20:44] = 1
+    strokes = blank()
+    strokes[..., 10:14, 4:60] = 1
+    strokes[..., 20:60, 30:35] = 1
+    border = blank()
+    border[..., :12, 40:] = 1
+    tiny = blank()
+    tiny[..., 33:35, 33:35] = 1
+    almost_full = torch.ones(1, 1, size, size)
+    almost_full[..., 48:, :16] = 0
+    return {"box": box, "strokes": strokes, "border": border, "tiny": tiny, "almost_full": almost_full}
+
+
+@pytest.fixture(scope="module")
+def generator() -> InpaintGenerator:
+    torch.manual_seed(0)
+    g = InpaintGenerator().eval()
+    # Make contextual attention matter: without a trained net the pm branch could be near zero.
+    for p in g.parameters():
+        torch.nn.init.normal_(p, std=0.08)
+    return g
+
+
+@pytest.mark.parametrize("name", list(masks(SIZE)))
+@pytest.mark.parametrize("with_exclude", [False, True])
+def test_fast_generator_equals_dense_inside_the_hole(generator, name: str, with_exclude: bool) -> None:
+    torch.manual_seed(1)
+    image = torch.rand(1, 3, SIZE, SIZE) * 2 - 1
+    mask = masks(SIZE)[name]
+    exclude = None
+    if with_exclude:
+        exclude = torch.zeros_like(mask)
+        exclude[..., :, 48:] = 1
+    with torch.inference_mode():
+        dense = generator(image, mask, exclude=exclude, attention_path="dense")
+        fast = generator(image, mask, exclude=exclude, attention_path="fast")
+    err = ((dense.refined - fast.refined).abs() * mask).max().item()
+    assert err <= 1e-4
+    # both must have actually filled something different from the coarse result
+    assert ((dense.refined - dense.coarse).abs() * mask).max() > 1e-3
+
+
+@pytest.mark.parametrize("h,w", [(32, 32), (48, 24), (16, 40)])
+def test_fast_op_equals_dense_op_on_needed_positions(h: int, w: int) -> None:
+    torch.manual_seed(h * w)
+    f = torch.rand(1, 8, h, w)
+    mask = torch.zeros(1, 1, h, w)
+    mask[..., h // 4: h // 2, w // 3: w // 2 + 2] = 1
+    needed = torch.zeros(1, 1, h, w, dtype=torch.bool)
+    needed[..., h // 4 - 3: h // 2 + 3, w // 3 - 3: w // 2 + 5] = True
+    dense = contextual_attention(f, f, mask, path="dense", keep_weights=True)
+    fast = contextual_attention(f, f, mask, needed=needed, path="fast", keep_weights=True)
+    assert (dense.features - fast.features).abs()[needed.expand_as(f)].max() <= 1e-5
+    (dk,), (fk,) = dense.weights, fast.weights
+    torch.testing.assert_close(fk.values, dk.values[fk.rows][:, fk.cols], atol=1e-6, rtol=1e-5)
+    # the dense op's weight on patches the fast path left out is exactly zero (they touch the hole)
+    left_out = torch.ones(dk.values.shape[1], dtype=torch.bool)
+    left_out[fk.cols] = False
+    assert dk.values[fk.rows][:, left_out].abs().max() == 0
+    rows = fk.rows
+    dense_off = dense.offsets.flatten(2)[..., rows]
+    fast_off = fast.offsets.flatten(2)[..., rows]
+    assert torch.equal(dense_off, fast_off)
+
+
+def test_receptive_field_covers_every_influence() -> None:
+    """Perturbing the attention output outside the traced region must not change any hole pixel."""
+    torch.manual_seed(3)
+    g = InpaintGenerator().eval()
+    layers = [*g.refine.attention_decoder, *g.refine.decoder]
+    mask = torch.zeros(1, 1, 64, 64)
+    mask[..., 20:30, 24:36] = 1
+    needed = reach_back(mask, layers)
+    assert needed.shape[-2:] == (16, 16)
+    assert needed.sum() < needed.numel()  # a real restriction, not everything
+
+    def decode(features: torch.Tensor) -> torch.Tensor:
+        hallucinated = torch.zeros_like(features)
+        return g.refine.decoder(torch.cat([hallucinated, g.refine.attention_decoder(features)], dim=1))
+
+    base = torch.rand(1, 128, 16, 16)
+    noisy = base + torch.randn_like(base) * (~needed).float() * 10
+    with torch.no_grad():
+        diff = (decode(base) - decode(noisy)).abs() * mask
+    assert diff.max() <= 1e-5
