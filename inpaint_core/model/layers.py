@@ -38,11 +38,21 @@ def align_corners_indices(n_in: int, n_out: int, device: torch.device | None = N
     return torch.tensor(_align_corners_indices(n_in, n_out), dtype=torch.long, device=device)
 
 
+@functools.lru_cache(maxsize=256)
+def _matches_torch_nearest(n_in: int, n_out: int) -> bool:
+    """Whether PyTorch's own nearest rule (floor(i * n_in / n_out)) picks the same pixels; true for every x2
+    upsampling, which lets the generator use the fast built-in kernel there."""
+    torch_rule = tuple(min(math.floor(i * n_in / n_out), n_in - 1) for i in range(n_out))
+    return torch_rule == _align_corners_indices(n_in, n_out)
+
+
 def resize_nearest(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Nearest-neighbour resize of an NCHW tensor to ``size`` with TF's align_corners=True rule."""
     h, w = x.shape[-2:]
     if (h, w) == tuple(size):
         return x
+    if _matches_torch_nearest(h, size[0]) and _matches_torch_nearest(w, size[1]) and x.dim() == 4:
+        return F.interpolate(x, size=tuple(size), mode="nearest")
     rows = align_corners_indices(h, size[0], x.device)
     cols = align_corners_indices(w, size[1], x.device)
     return x.index_select(-2, rows).index_select(-1, cols)
@@ -63,19 +73,25 @@ class GenConv(nn.Conv2d):
 
     def __init__(self, tf_scope: str, in_ch: int, out_ch: int, kernel: int, stride: int = 1,
                  dilation: int = 1, activation: str | None = "elu") -> None:
-        super().__init__(in_ch, out_ch, kernel, stride=stride, dilation=dilation, padding=0)
+        # At stride 1 "SAME" is symmetric whatever the size, so the conv pads by itself; at stride 2 the
+        # split depends on the input size's parity and is done in forward().
+        padding = dilation * (kernel - 1) // 2 if stride == 1 else 0
+        super().__init__(in_ch, out_ch, kernel, stride=stride, dilation=dilation, padding=padding)
         self.tf_scope = tf_scope
         self.activation = activation
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        k, s, d = self.kernel_size[0], self.stride[0], self.dilation[0]
-        top, bottom = same_padding(x.shape[-2], k, s, d)
-        left, right = same_padding(x.shape[-1], k, s, d)
-        x = super().forward(F.pad(x, (left, right, top, bottom)))
+        if self.stride[0] != 1:
+            k, s, d = self.kernel_size[0], self.stride[0], self.dilation[0]
+            top, bottom = same_padding(x.shape[-2], k, s, d)
+            left, right = same_padding(x.shape[-1], k, s, d)
+            x = F.pad(x, (left, right, top, bottom))
+        x = super().forward(x)
+        inplace = not torch.is_grad_enabled()  # saves an allocation per layer at inference
         if self.activation == "elu":
-            return F.elu(x)
+            return F.elu(x, inplace=inplace)
         if self.activation == "relu":
-            return F.relu(x)
+            return F.relu(x, inplace=inplace)
         return x
 
 
