@@ -7,6 +7,7 @@ as known, so attention may borrow from it but nothing is filled there).
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -61,6 +62,33 @@ class InpaintResult:
     flow_rgb: np.ndarray
     regions: list[RegionResult] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+
+
+def physical_cores() -> int:
+    """Physical cores available to this process (hyper-threads share a core's vector units, so PyTorch's
+    conv kernels gain nothing from them)."""
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        pairs = set()
+        physical = core = None
+        for line in open("/proc/cpuinfo", encoding="ascii", errors="replace"):
+            if line.startswith("physical id"):
+                physical = line.split(":")[1].strip()
+            elif line.startswith("core id"):
+                core = line.split(":")[1].strip()
+                pairs.add((physical, core))
+        if pairs:
+            return max(1, min(available, len(pairs)))
+    except OSError:
+        pass
+    return max(1, available)
+
+
+def configure_threads(threads: int | None = None) -> int:
+    """Set PyTorch's intra-op threads (default: physical cores) and return the number used."""
+    threads = threads or physical_cores()
+    torch.set_num_threads(threads)
+    return threads
 
 
 def _physical_device(device: str) -> torch.device:
@@ -128,6 +156,8 @@ class Inpainter:
             state, self.card = load_weights(path)
         self.weights_path = path
         self._device = _physical_device(device)
+        if self._device.type == "cpu":
+            configure_threads()
         self.model = InpaintGenerator()
         load_generator_state(self.model, state, str(path))
         self.model.eval().requires_grad_(False).to(self._device)

@@ -11,6 +11,7 @@ COMMANDS = {
     "convert": "convert",
     "train": "train",
     "eval": "evaluate",
+    "bench": "bench",
 }
 
 

@@ -1,0 +1,263 @@
+"""Speed and memory figures of the generator, read against what the machine can do.
+
+Everything is measured in one run: the model at each size (median and min over repeats after warm-up), the
+machine's sustained conv2d rate on the model's most common layer (3x3, 128 -> 128), and the dense contextual
+attention against the masked fast path on the same input. Multiply-accumulates are counted from the layers
+actually run, so the achieved GFLOP/s (2 FLOPs per MAC) is a fraction of the conv ceiling anyone can check.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import platform
+import resource
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+
+from .masks import stroke_mask
+from .model.attention import contextual_attention
+from .model.generator import InpaintGenerator, reach_back
+from .model.layers import GenConv, resize_nearest
+from .pipeline import configure_threads
+
+MASK_KINDS = ("center", "box", "strokes")
+
+
+@dataclass
+class SizeFigures:
+    size: int
+    mask: str
+    hole_fraction: float
+    gmac_coarse: float
+    gmac_refine_convs: float
+    gmac_attention_dense: float
+    gmac_attention_fast: float
+    seconds_median: float
+    seconds_min: float
+    gflops_achieved: float
+    fraction_of_conv_ceiling: float
+    peak_memory_mb: float
+    attention_dense_s: float
+    attention_fast_s: float
+    attention_speedup: float
+    attention_max_abs_diff_in_needed: float
+    bf16_seconds_median: float | None = None
+    bf16_psnr_vs_fp32_db: float | None = None
+
+
+@dataclass
+class BenchReport:
+    device: str
+    torch_version: str
+    threads: int
+    cpu: str
+    conv_ceiling_gflops: float
+    sizes: list[SizeFigures] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def bench_mask(kind: str, size: int) -> np.ndarray:
+    """Fixed masks: the paper's centre square (size/2), a size/4 box off-centre, or brush strokes covering
+    8-12 % of the image (the first seed that lands there, so every run uses the same strokes)."""
+    mask = np.zeros((size, size), bool)
+    if kind == "center":
+        mask[size // 4: 3 * size // 4, size // 4: 3 * size // 4] = True
+    elif kind == "box":
+        mask[size // 8: 3 * size // 8, size // 2: 3 * size // 4] = True
+    elif kind == "strokes":
+        for seed in range(1000):
+            mask = stroke_mask((size, size), np.random.default_rng(seed), max_strokes=2,
+                               width_fraction=(10 / 256, 16 / 256))
+            if 0.08 <= mask.mean() <= 0.12:
+                break
+    else:
+        raise ValueError(f"mask must be one of {', '.join(MASK_KINDS)}")
+    return mask
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def _time(fn: Callable[[], object], device: torch.device, repeats: int, warmup: int = 1) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    _sync(device)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        _sync(device)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def conv_ceiling_gflops(device: torch.device, repeats: int = 5) -> float:
+    """Sustained GFLOP/s of a 3x3 128->128 conv on a 128x128 map (the bottleneck layer at 512x512)."""
+    conv = torch.nn.Conv2d(128, 128, 3, padding=1).to(device).eval()
+    x = torch.randn(1, 128, 128, 128, device=device)
+    with torch.inference_mode():
+        best = min(_time(lambda: conv(x), device, repeats, warmup=2))
+    macs = 128 * 128 * 128 * 128 * 9
+    return 2 * macs / best / 1e9
+
+
+@contextlib.contextmanager
+def _count_conv_macs(model: torch.nn.Module) -> Iterator[dict[str, float]]:
+    counts = {"coarse": 0.0, "refine": 0.0}
+    handles = []
+    for name, module in model.named_modules():
+        if isinstance(module, GenConv):
+            part = "coarse" if name.startswith("coarse.") else "refine"
+
+            def hook(mod, inputs, output, part=part):
+                k = mod.kernel_size[0] * mod.kernel_size[1]
+                counts[part] += output.numel() * mod.in_channels * k
+
+            handles.append(module.register_forward_hook(hook))
+    try:
+        yield counts
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def attention_macs(grid_rows: int, grid_cols: int, channels: int = 128) -> float:
+    """Scores (rows x cols x C*9) plus rebuild (rows x cols x C*16) multiply-accumulates."""
+    return grid_rows * grid_cols * channels * (9 + 16)
+
+
+class _PeakMemory:
+    """Peak resident memory (CPU: the kernel's high-water mark, reset per measurement) or CUDA allocations."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+
+    def reset(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+            return
+        with contextlib.suppress(OSError):
+            Path("/proc/self/clear_refs").write_text("5")
+
+    def peak_mb(self) -> float:
+        if self.device.type == "cuda":
+            return torch.cuda.max_memory_allocated() / 2**20
+        with contextlib.suppress(OSError):
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return rss / 1024 if platform.system() == "Linux" else rss / 2**20
+
+
+def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    mse = float(((a.float() - b.float()) / 2).pow(2).mean())
+    return math.inf if mse == 0 else 10 * math.log10(1.0 / mse)
+
+
+def bench_size(model: InpaintGenerator, size: int, mask_kind: str, device: torch.device, repeats: int,
+               ceiling: float, bf16: bool) -> SizeFigures:
+    gen = torch.Generator().manual_seed(size)
+    image = (torch.rand(1, 3, size, size, generator=gen) * 2 - 1).to(device)
+    hole = torch.from_numpy(bench_mask(mask_kind, size)).to(device)[None, None].float()
+    memory = _PeakMemory(device)
+
+    with torch.inference_mode():
+        with _count_conv_macs(model) as counts:
+            reference = model(image, hole)
+        times = _time(lambda: model(image, hole), device, repeats)
+        memory.reset()
+        model(image, hole)
+        _sync(device)
+        peak = memory.peak_mb()
+
+        # The attention op alone, dense vs fast, on the features the model really produces.
+        features = model.refine.attention_encoder(torch.cat([image * (1 - hole), torch.ones_like(hole),
+                                                             hole], dim=1))
+        quarter = resize_nearest(hole, features.shape[-2:])
+        needed = reach_back(hole, [*model.refine.attention_decoder, *model.refine.decoder])
+        dense = contextual_attention(features, features, quarter, path="dense")
+        fast = contextual_attention(features, features, quarter, needed=needed, path="fast", keep_weights=True)
+        diff = float((dense.features - fast.features).abs()[needed.expand_as(features)].max())
+        t_dense = statistics.median(_time(lambda: contextual_attention(features, features, quarter, path="dense"),
+                                          device, max(1, repeats // 2)))
+        t_fast = statistics.median(_time(lambda: contextual_attention(features, features, quarter, needed=needed,
+                                                                      path="fast"), device, max(1, repeats // 2)))
+        (kept,) = fast.weights
+
+        bf16_median = bf16_psnr = None
+        if bf16:
+            with torch.autocast(device_type=device.type, dtype=torch.bfloat16):
+                low = model(image, hole)
+                bf16_median = statistics.median(_time(lambda: model(image, hole), device, repeats))
+            bf16_psnr = _psnr(low.refined * hole, reference.refined * hole)
+
+    grid = (size // 8) ** 2
+    total_macs = counts["coarse"] + counts["refine"] + attention_macs(len(kept.rows), len(kept.cols))
+    median = statistics.median(times)
+    achieved = 2 * total_macs / median / 1e9
+    return SizeFigures(
+        size=size, mask=mask_kind, hole_fraction=float(hole.mean()),
+        gmac_coarse=counts["coarse"] / 1e9, gmac_refine_convs=counts["refine"] / 1e9,
+        gmac_attention_dense=attention_macs(grid, grid) / 1e9,
+        gmac_attention_fast=attention_macs(len(kept.rows), len(kept.cols)) / 1e9,
+        seconds_median=median, seconds_min=min(times), gflops_achieved=achieved,
+        fraction_of_conv_ceiling=achieved / ceiling, peak_memory_mb=peak,
+        attention_dense_s=t_dense, attention_fast_s=t_fast, attention_speedup=t_dense / t_fast,
+        attention_max_abs_diff_in_needed=diff, bf16_seconds_median=bf16_median, bf16_psnr_vs_fp32_db=bf16_psnr)
+
+
+def run_bench(sizes: list[int], mask_kind: str = "center", device: str = "cpu", repeats: int = 5,
+              bf16: bool = False, channels_last: bool = False) -> BenchReport:
+    threads = configure_threads()
+    dev = torch.device(device)
+    model = InpaintGenerator().eval().to(dev)
+    # Random weights: speed does not depend on their values, and the bench must run without shipped weights.
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    ceiling = conv_ceiling_gflops(dev)
+    cpu = platform.processor() or platform.machine()
+    report = BenchReport(device=device, torch_version=torch.__version__, threads=threads, cpu=cpu,
+                         conv_ceiling_gflops=ceiling)
+    for size in sizes:
+        report.sizes.append(bench_size(model, size, mask_kind, dev, repeats, ceiling, bf16))
+    return report
+
+
+def format_report(report: BenchReport) -> str:
+    lines = [f"device {report.device}, torch {report.torch_version}, {report.threads} threads; conv ceiling "
+             f"(3x3 128->128 at 128x128) {report.conv_ceiling_gflops:.1f} GFLOP/s", "",
+             "| size | mask | GMAC coarse / refine / attn (dense, fast) | median s | min s | GFLOP/s | of ceiling | "
+             "peak MB | attn dense s | attn fast s | speed-up | max diff | bf16 s | bf16 PSNR dB |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for s in report.sizes:
+        bf16 = (f"{s.bf16_seconds_median:.3f} | {s.bf16_psnr_vs_fp32_db:.1f}" if s.bf16_seconds_median is not None
+                else "- | -")
+        lines.append(
+            f"| {s.size} | {s.mask} ({s.hole_fraction:.0%}) | {s.gmac_coarse:.1f} / {s.gmac_refine_convs:.1f} / "
+            f"({s.gmac_attention_dense:.1f}, {s.gmac_attention_fast:.1f}) | {s.seconds_median:.3f} | "
+            f"{s.seconds_min:.3f} | {s.gflops_achieved:.1f} | {s.fraction_of_conv_ceiling:.0%} | "
+            f"{s.peak_memory_mb:.0f} | {s.attention_dense_s:.3f} | {s.attention_fast_s:.3f} | "
+            f"{s.attention_speedup:.1f}x | {s.attention_max_abs_diff_in_needed:.1e} | {bf16} |")
+    return "\n".join(lines)
+
+
+def to_numpy_safe(report: BenchReport) -> dict:
+    """JSON-ready dict (floats only, inf as None)."""
+    def clean(v):
+        if isinstance(v, float) and not np.isfinite(v):
+            return None
+        return v
+    data = report.as_dict()
+    data["sizes"] = [{k: clean(v) for k, v in s.items()} for s in data["sizes"]]
+    return data

@@ -1,0 +1,42 @@
+"""``bench``: speed and memory of the generator, with the machine's conv ceiling measured in the same run."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .main import UserError
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from ..bench import MASK_KINDS
+
+    p = sub.add_parser("bench", help="time the model at several sizes (random weights; speed does not depend on them)")
+    p.add_argument("--sizes", default="256,512,1024", help="comma-separated square sizes, multiples of 8")
+    p.add_argument("--mask", default="center", choices=MASK_KINDS)
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--repeats", type=int, default=5, help="timed runs per size after one warm-up run")
+    p.add_argument("--bf16", action="store_true", help="also time bfloat16 autocast and report its PSNR cost")
+    p.add_argument("--channels-last", action="store_true", help="run the model in channels-last memory format")
+    p.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from ..bench import format_report, run_bench, to_numpy_safe
+
+    try:
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        raise UserError(f"--sizes must be integers separated by commas, not {args.sizes!r}") from None
+    if not sizes or any(s < 64 or s % 8 for s in sizes):
+        raise UserError("every size must be a multiple of 8 and at least 64")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda: PyTorch sees no CUDA GPU here")
+    report = run_bench(sizes, args.mask, args.device, args.repeats, args.bf16, args.channels_last)
+    print(format_report(report))
+    if args.json:
+        args.json.write_text(json.dumps(to_numpy_safe(report), indent=2))
+    return 0
