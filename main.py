@@ -4,24 +4,34 @@ from __future__ import annotations
 import argparse
 import sys
 
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from app.main_window import APP_NAME, MainWindow
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> tuple[argparse.Namespace, list[str]]:
+    """Our options, and the rest for Qt (e.g. -platform, -style)."""
     parser = argparse.ArgumentParser(prog="main.py", description=f"{APP_NAME}: fill holes in photos with DeepFill v1")
     parser.add_argument("photo", nargs="?", help="photo to open")
     parser.add_argument("--weights", help="a .safetensors weights file instead of the shipped default")
-    args, qt_args = parser.parse_known_args(argv)
+    return parser.parse_known_args(argv)
 
-    app = QApplication([sys.argv[0], *qt_args])
-    app.setApplicationName(APP_NAME)
-    app.setOrganizationName("InpaintStudio")  # where QSettings keeps brush size, device, recent files, layout
-    window = MainWindow(weights=args.weights)
+
+def create_window(args: argparse.Namespace, settings: QSettings | None = None) -> MainWindow:
+    window = MainWindow(settings=settings, weights=args.weights)
     window.show()
     if args.photo:
         window.open_path(args.photo)
+    return window
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, qt_args = parse_args(argv)
+    app = QApplication([sys.argv[0], *qt_args])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName("InpaintStudio")  # where QSettings keeps brush size, device, recent files, layout
+    window = create_window(args)  # noqa: F841 - kept alive for the event loop
     return app.exec()
 
 

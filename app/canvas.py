@@ -335,7 +335,10 @@ class Canvas(QGraphicsView):
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         if self._polygon_mode:
-            self._commit_polygon()
+            # the double-click's spot is the last corner (dropped if the first click already added it)
+            self._add_vertex(self.mapToScene(event.position().toPoint()))
+            if self._polygon_mode:
+                self._commit_polygon()
         else:
             self.mousePressEvent(event)
 
