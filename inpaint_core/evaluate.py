@@ -36,7 +36,7 @@ from .masks import box_mask, stroke_mask
 
 FillFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 MASK_KINDS = ("center", "box", "strokes")
-METHOD_NAMES = ("deepfill", "telea", "ns")
+METHOD_NAMES = ("deepfill", "telea", "ns", "patchmatch")
 METRICS = ("l1", "l2", "psnr", "tv", "ssim")
 HOLE_GREY = 128          # what every method sees in the hole
 CONTACT_ROWS = 6         # photos shown in the contact sheet
@@ -159,7 +159,8 @@ def build_methods(names: list[str], weights: Path | None = None, device: str = "
     unknown = [n for n in names if n not in METHOD_NAMES]
     if unknown:
         raise ValueError(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHOD_NAMES)}")
-    methods: dict[str, FillFn] = {"telea": baselines.telea, "ns": baselines.navier_stokes}
+    methods: dict[str, FillFn] = {"telea": baselines.telea, "ns": baselines.navier_stokes,
+                                  "patchmatch": baselines.patchmatch}
     if "deepfill" in names:
         from .pipeline import Inpainter  # torch is only imported when the model is asked for
 
@@ -202,7 +203,8 @@ def run_eval(paths: list[Path], methods: dict[str, FillFn], *, size: int, mask_k
              progress: Callable[[int, int, str], None] | None = None) -> EvalReport:
     """Fill and score every photo with every method. ``progress(i, n, name)`` is called before photo i (1-based)."""
     protocol = {"size": size, "mask": mask_kind, "seed": seed, "images": len(paths),
-                "inpaint_radius": baselines.INPAINT_RADIUS, "hole_grey": HOLE_GREY}
+                "inpaint_radius": baselines.INPAINT_RADIUS, "patchmatch_patch_radius": baselines.PATCH_RADIUS,
+                "hole_grey": HOLE_GREY}
     report = EvalReport(protocol=protocol, scores={name: [] for name in methods})
     for index, path in enumerate(paths):
         if progress is not None:

@@ -126,6 +126,42 @@ def test_baselines_fill_only_the_hole() -> None:
         assert np.abs(out[mask].astype(int) - 90).max() <= 2  # a flat surround fills flat (NS drifts by 2)
 
 
+def periodic_noise(size: int, period: int, seed: int = 0) -> np.ndarray:
+    """Random noise repeated with ``period``: every hole has an exact copy elsewhere, and no smooth guess is close."""
+    tile = np.random.default_rng(seed).integers(0, 256, (period, period, 3), dtype=np.uint8)
+    reps = size // period + 1
+    return np.ascontiguousarray(np.tile(tile, (reps, reps, 1))[:size, :size])
+
+
+def test_patchmatch_rebuilds_a_periodic_texture_exactly() -> None:
+    truth = periodic_noise(128, 16)
+    hole = np.zeros((128, 128), bool)
+    hole[48:80, 48:80] = True
+    shown = truth.copy()
+    shown[hole] = HOLE_GREY
+    filled = baselines.patchmatch(shown, hole)
+    assert np.array_equal(filled, truth)  # known pixels untouched, hole copied from a period away
+    assert np.abs(baselines.telea(shown, hole)[hole].astype(int) - truth[hole]).mean() > 30  # diffusion cannot
+
+
+def test_patchmatch_is_seeded_and_fills_holes_at_the_border() -> None:
+    truth = periodic_noise(128, 16, seed=1)
+    hole = np.zeros((128, 128), bool)
+    hole[:30, 90:] = True  # touches the top and right edges, where no patch can be centred
+    shown = truth.copy()
+    shown[hole] = HOLE_GREY
+    filled = baselines.patchmatch(shown, hole, seed=1)
+    assert np.array_equal(filled, baselines.patchmatch(shown, hole, seed=1))
+    assert np.array_equal(filled, truth)
+
+
+def test_patchmatch_refuses_a_hole_that_leaves_no_whole_patch() -> None:
+    hole = np.zeros((20, 20), bool)
+    hole[8:12, 8:12] = True  # every 15x15 patch of a 20x20 image covers the centre
+    with pytest.raises(ValueError, match="15x15"):
+        baselines.patchmatch(np.zeros((20, 20, 3), np.uint8), hole)
+
+
 # -- command ------------------------------------------------------------------------------------------------------
 def test_eval_command_writes_table_json_and_contact_sheet(tmp_path, capsys) -> None:
     out = tmp_path / "results"
