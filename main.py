@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.main_window import APP_NAME, MainWindow
 
@@ -26,11 +27,19 @@ def create_window(args: argparse.Namespace, settings: QSettings | None = None) -
     return window
 
 
+def report_unexpected_error(exc_type, exc, tb) -> None:
+    """An error in an event handler becomes a message, and the editor keeps running with the photo still open."""
+    traceback.print_exception(exc_type, exc, tb)
+    QMessageBox.critical(None, APP_NAME, f"Something went wrong: {exc_type.__name__}: {exc}\n\n"
+                                         "The photo is still open; if in doubt, save it under a new name.")
+
+
 def main(argv: list[str] | None = None) -> int:
     args, qt_args = parse_args(argv)
     app = QApplication([sys.argv[0], *qt_args])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName("InpaintStudio")  # where QSettings keeps brush size, device, recent files, layout
+    sys.excepthook = report_unexpected_error
     window = create_window(args)  # noqa: F841 - kept alive for the event loop
     return app.exec()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPalette, QPen, QPixmap, QResizeEvent, QWheelEvent
-from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsScene, QGraphicsView, QLabel, QWidget
+from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsScene, QGraphicsView, QHBoxLayout, QLabel, QWidget
 
 from inpaint_core.flow import wheel_legend
 
@@ -23,24 +23,27 @@ PANELS = {
                          "guess."),
     "refined": ("Refined", "The refinement network's output over the processed region: the coarse guess sharpened "
                            "with patches copied by contextual attention. The hole's pixels become the photo."),
-    "flow_rgb": ("Attention", "Where contextual attention copied each hole pixel from. The colour is the direction "
+    "flow_rgb": ("Attention Flow", "Where contextual attention copied each hole pixel from. The colour is the direction "
                               "(see the wheel), paler means nearer; white copies from right next to itself."),
 }
-LEGEND_SIZE = 72
+LEGEND_SIZE = 64
 _SCENE_LIMIT = 1e7  # lets the view centre on any point, like the canvas, whatever the region's size
 
 
-def legend_pixmap(size: int) -> QPixmap:
-    """The engine's colour-wheel legend with the white outside the wheel made transparent, so it sits on any
-    theme's background."""
-    rgb = wheel_legend(size)
-    coords = (np.arange(size) + 0.5) / size * 2 - 1
+def legend_pixmap(size: int, ratio: float = 1.0) -> QPixmap:
+    """The engine's colour-wheel legend, ``size`` logical pixels wide and drawn at ``ratio`` device pixels per
+    logical pixel, with the white outside the wheel made transparent so it sits on any theme's background."""
+    pixels = max(1, round(size * ratio))
+    rgb = wheel_legend(pixels)
+    coords = (np.arange(pixels) + 0.5) / pixels * 2 - 1
     radius = np.hypot(coords[:, None], coords[None, :])
     # a one-pixel soft edge instead of a jagged one
-    alpha = np.clip((1.0 - radius) * size / 2 + 0.5, 0.0, 1.0)
+    alpha = np.clip((1.0 - radius) * pixels / 2 + 0.5, 0.0, 1.0)
     rgba = np.ascontiguousarray(np.dstack([rgb, np.round(alpha * 255).astype(np.uint8)]))
-    image = QImage(rgba.data, size, size, size * 4, QImage.Format.Format_RGBA8888).copy()
-    return QPixmap.fromImage(image)
+    image = QImage(rgba.data, pixels, pixels, pixels * 4, QImage.Format.Format_RGBA8888).copy()
+    pixmap = QPixmap.fromImage(image)
+    pixmap.setDevicePixelRatio(ratio)
+    return pixmap
 
 
 class EvidenceView(QGraphicsView):
@@ -145,7 +148,7 @@ class EvidenceView(QGraphicsView):
 
 
 class EvidencePanel(QWidget):
-    """A dock's content: one EvidenceView, plus the colour-wheel legend on the attention panel."""
+    """A dock's content: one EvidenceView, plus the colour-wheel legend beside the attention view."""
 
     def __init__(self, field: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -155,27 +158,20 @@ class EvidencePanel(QWidget):
         self.title, description = PANELS[field]
         self.setToolTip(description)
         self.view = EvidenceView(self)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view, 1)
         self.legend: QLabel | None = None
         if field == "flow_rgb":
-            self.legend = QLabel(self.view)
-            self.legend.setPixmap(legend_pixmap(LEGEND_SIZE))
+            self.legend = QLabel()
+            self.legend.setPixmap(legend_pixmap(LEGEND_SIZE, self.devicePixelRatioF()))
             self.legend.setToolTip("Colour wheel: a hole pixel of a colour copies from the side of itself where "
                                    "that colour sits on the wheel.")
-            self.legend.adjustSize()
-            self.legend.setVisible(False)
+            self.legend.setContentsMargins(4, 4, 6, 6)
+            layout.addWidget(self.legend, 0, Qt.AlignmentFlag.AlignBottom)
 
     def show_evidence(self, evidence: FillEvidence | None) -> None:
         if evidence is None:
             self.view.show_image(None, None)
         else:
             self.view.show_image(getattr(evidence, self.field), evidence.box)
-        if self.legend is not None:
-            self.legend.setVisible(evidence is not None)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self.view.setGeometry(self.rect())
-        if self.legend is not None:
-            margin = 6
-            self.legend.move(self.view.width() - self.legend.width() - margin,
-                             self.view.height() - self.legend.height() - margin)

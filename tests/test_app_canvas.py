@@ -7,16 +7,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from PySide6.QtCore import QPoint, QPointF, Qt  # noqa: E402
-from PySide6.QtGui import QWheelEvent  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.canvas import Canvas, Tool  # noqa: E402
 from app.document import Document  # noqa: E402
 from inpaint_core.imageio import read_image  # noqa: E402
 
-from .app_helpers import click, drag, photo, view_point  # noqa: E402,F401
+from .app_helpers import click, drag, photo, view_point, wheel  # noqa: E402,F401
 
 
 @pytest.fixture
@@ -29,13 +27,6 @@ def canvas(qtbot, photo) -> Canvas:
     view.set_document(Document(read_image(photo)))
     view.setFocus()
     return view
-
-
-def wheel(canvas: Canvas, at: QPoint, notches: int) -> None:
-    event = QWheelEvent(QPointF(at), QPointF(canvas.viewport().mapToGlobal(at)), QPoint(0, 0),
-                        QPoint(0, 120 * notches), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
-                        Qt.ScrollPhase.NoScrollPhase, False)
-    QApplication.sendEvent(canvas.viewport(), event)
 
 
 def test_a_brush_stroke_masks_the_pixels_along_the_path_and_only_those(canvas):
@@ -97,7 +88,7 @@ def test_wheel_zooms_around_the_cursor_and_fit_and_100_percent(canvas):
     fit = canvas.zoom_percent()
     assert fit > 100  # a 256 photo in a 640 view
     at = view_point(canvas, 64, 64)
-    wheel(canvas, at, 3)
+    wheel(canvas.viewport(), at, 3)
     assert canvas.zoom_percent() == pytest.approx(fit * 1.2 ** 3, rel=1e-3)
     still = canvas.mapToScene(at)
     assert abs(still.x() - 64) < 1.5 and abs(still.y() - 64) < 1.5

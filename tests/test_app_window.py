@@ -8,7 +8,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl  # noqa: E402
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDropEvent  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QFileDialog, QMessageBox  # noqa: E402
@@ -17,7 +17,7 @@ from app.canvas import Tool  # noqa: E402
 from inpaint_core.weights import WeightsError  # noqa: E402
 
 from .app_helpers import (FakeEngine, dialogs, drag, fake_factory, make_window, photo,  # noqa: E402,F401
-                          wait_for_fill)
+                          view_point, wait_for_fill, wheel)
 
 Button = QMessageBox.StandardButton
 
@@ -37,6 +37,20 @@ def filled(qtbot, window) -> None:
     drag(window.canvas, [(60, 60), (120, 80)])
     assert window.fill()
     wait_for_fill(qtbot, window)
+
+
+def test_open_dialog_opens_the_chosen_photo_and_starts_in_the_last_folder(window, photo, monkeypatch):
+    asked = []
+
+    def fake_dialog(parent, caption, directory, filters):
+        asked.append(directory)
+        return str(photo), filters
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(fake_dialog))
+    window.open_dialog()
+    assert window.document is not None and window.document.loaded.path == photo
+    window.open_dialog()
+    assert asked[1] == str(photo.parent.resolve())
 
 
 def test_an_unreadable_file_is_reported_and_the_open_photo_stays(window, dialogs, photo, tmp_path):
@@ -220,3 +234,34 @@ def test_painting_and_zooming_work_during_a_fill_and_cancel_changes_nothing(qtbo
     wait_for_fill(qtbot, window)
     assert document.mask[230, 30] and not document.mask[205, 210]
     assert document.image[205, 210].tolist() == [0, 255, 0]
+
+
+def test_evidence_panels_follow_the_canvas_and_steer_it(qtbot, window, photo):
+    window.open_path(photo)
+    filled(qtbot, window)
+    canvas = window.canvas
+    canvas.zoom_to_percent(800, QPointF(view_point(canvas, 200, 60)))
+    region = canvas.visible_region()
+    for panel in window.panels.values():
+        view = panel.view
+        shown = view.mapToScene(view.viewport().rect()).boundingRect()
+        assert abs(shown.center().x() - region.center().x()) < 2 and abs(shown.center().y() - region.center().y()) < 2
+        assert shown.width() >= region.width() - 2 and shown.height() >= region.height() - 2
+    # the wheel over a panel zooms the canvas (and so every panel) around the image point under it
+    view = window.panels["refined"].view
+    zoom = canvas.zoom_percent()
+    wheel(view.viewport(), view.viewport().rect().center(), 2)
+    assert canvas.zoom_percent() == pytest.approx(zoom * 1.2 ** 2, rel=1e-3)
+    # a drag in a panel pans the canvas
+    bars = canvas.horizontalScrollBar().value(), canvas.verticalScrollBar().value()
+    centre = view.viewport().rect().center()
+    QTest.mousePress(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
+    QTest.mouseMove(view.viewport(), centre + QPoint(-30, -20))
+    QTest.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                       centre + QPoint(-30, -20))
+    assert (canvas.horizontalScrollBar().value(), canvas.verticalScrollBar().value()) != bars
+    assert not window.document.mask.any()  # panels never paint
+    # a double-click in a panel brings the fill's whole region into view
+    QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
+    shown = canvas.visible_region()
+    assert shown.contains(QRectF(0, 0, 256, 256).adjusted(1, 1, -1, -1))
