@@ -155,11 +155,13 @@ def test_patchmatch_is_seeded_and_fills_holes_at_the_border() -> None:
     assert np.array_equal(filled, truth)
 
 
-def test_patchmatch_refuses_a_hole_that_leaves_no_whole_patch() -> None:
+def test_patchmatch_refuses_a_hole_that_leaves_no_whole_patch_and_keeps_a_photo_without_one() -> None:
     hole = np.zeros((20, 20), bool)
     hole[8:12, 8:12] = True  # every 15x15 patch of a 20x20 image covers the centre
     with pytest.raises(ValueError, match="15x15"):
         baselines.patchmatch(np.zeros((20, 20, 3), np.uint8), hole)
+    photo = periodic_noise(20, 5)
+    assert np.array_equal(baselines.patchmatch(photo, np.zeros((20, 20), bool)), photo)  # no hole, no change
 
 
 # -- command ------------------------------------------------------------------------------------------------------
