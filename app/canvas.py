@@ -57,6 +57,7 @@ class Canvas(QGraphicsView):
         self._fit_mode = True
         self._space_held = False
         self._comparing = False
+        self._hovering = False  # the pointer is over the viewport (set by moves, cleared on leave)
         # the gesture in progress: None, "paint", "pan", "rect", "lasso"
         self._gesture: str | None = None
         self._press_view_pos = QPoint()
@@ -286,6 +287,7 @@ class Canvas(QGraphicsView):
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         pos = event.position().toPoint()
         scene_pos = self.mapToScene(pos)
+        self._hovering = True
         self._ring.setPos(scene_pos)
         self._update_ring()
         if self._gesture == "pan":
@@ -383,6 +385,7 @@ class Canvas(QGraphicsView):
 
     def viewportEvent(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Leave:
+            self._hovering = False
             self._ring.setVisible(False)
         return super().viewportEvent(event)
 
@@ -449,6 +452,6 @@ class Canvas(QGraphicsView):
     def _update_ring(self) -> None:
         visible = (self._document is not None and self._tool in (Tool.BRUSH, Tool.ERASER)
                    and not self._space_held and self._gesture != "pan" and not self._comparing
-                   and self.viewport().underMouse())
+                   and self._hovering)
         self._ring.set_diameter(self._brush_size * self.transform().m11())
         self._ring.setVisible(visible)

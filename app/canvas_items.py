@@ -6,7 +6,7 @@ from PySide6.QtCore import QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from .qimage import BufferImage, rgb_to_argb32
+from .qimage import BufferImage, argb32, write_argb32
 
 MASK_COLOUR = QColor(229, 57, 107, 120)  # the accent of the icons, see-through enough to judge the edge
 
@@ -50,14 +50,14 @@ class PhotoItem(_BufferItem):
     def write(self, rgb: np.ndarray, rect: QRect) -> None:
         """Copy ``rect`` of the photo ``rgb`` (the whole array) into what is drawn."""
         x, y, w, h = rect.x(), rect.y(), rect.width(), rect.height()
-        self._buffer.pixels[y:y + h, x:x + w] = rgb_to_argb32(rgb[y:y + h, x:x + w])
+        write_argb32(self._buffer.pixels[y:y + h, x:x + w], rgb[y:y + h, x:x + w])
         self.update(QRectF(rect))
 
     def set_comparing(self, comparing: bool) -> None:
         if comparing and self._original is None:
             height, width = self._original_rgb.shape[:2]
             self._original = BufferImage(width, height, QImage.Format.Format_RGB32)
-            self._original.pixels[:] = rgb_to_argb32(self._original_rgb)
+            write_argb32(self._original.pixels, self._original_rgb)
         self.comparing = comparing
         self.update()
 
@@ -72,9 +72,7 @@ class MaskOverlayItem(_BufferItem):
         height, width = mask.shape
         super().__init__(BufferImage(width, height, QImage.Format.Format_ARGB32_Premultiplied))
         alpha = colour.alpha()
-        premultiplied = np.array([[[c * alpha // 255 for c in (colour.red(), colour.green(), colour.blue())]]],
-                                 dtype=np.uint8)
-        self._value = rgb_to_argb32(premultiplied, alpha)[0, 0]
+        self._value = argb32(*(c * alpha // 255 for c in (colour.red(), colour.green(), colour.blue())), alpha)
         self.write(mask, QRect(0, 0, width, height))
 
     def write(self, mask: np.ndarray, rect: QRect) -> None:

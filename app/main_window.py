@@ -353,7 +353,9 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _update_title(self) -> None:
-        name = self.document.loaded.path.name if self.document and self.document.loaded.path else None
+        """The file that Save writes to: the opened one, or the copy made by Save As."""
+        path = self._save_path if self.document is not None else None
+        name = path.name if path is not None else None
         self.setWindowTitle(f"{name}[*] — {APP_NAME}" if name else APP_NAME)
 
     def _update_actions(self) -> None:
@@ -483,6 +485,7 @@ class MainWindow(QMainWindow):
             return False
         document.mark_saved()
         self._save_path = target
+        self._update_title()
         self.recent.add(target)
         self.statusBar().showMessage(f"Saved {target}", 5000)
         return True

@@ -7,7 +7,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtCore import QPointF, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 
 from app.canvas import Canvas, Tool  # noqa: E402
@@ -138,3 +138,28 @@ def test_brush_size_is_clamped_and_reported(canvas):
     canvas.set_brush_size(0)
     canvas.set_brush_size(5000)
     assert sizes == [1, 1000]
+
+
+def test_the_round_cursor_shows_the_brush_size_at_the_current_zoom(canvas):
+    canvas.set_brush_size(20)
+    # two moves: Qt drops a move to where the pointer already is (an earlier test may have left it there)
+    QTest.mouseMove(canvas.viewport(), view_point(canvas, 90, 90))
+    QTest.mouseMove(canvas.viewport(), view_point(canvas, 100, 100))
+    ring = canvas._ring
+    assert ring.isVisible()
+    assert ring.boundingRect().width() == pytest.approx(20 * canvas.transform().m11() + 4)
+    assert ring.pos().x() == pytest.approx(100, abs=1) and ring.pos().y() == pytest.approx(100, abs=1)
+    canvas.set_tool(Tool.RECT)
+    assert not ring.isVisible()
+
+
+def test_the_canvas_draws_the_documents_exact_colours(canvas):
+    canvas.actual_pixels()
+    document = canvas.document()
+    shot = canvas.viewport().grab().toImage()
+    for x, y in ((10, 20), (128, 128), (200, 90)):
+        point = view_point(canvas, x + 0.5, y + 0.5)
+        # the photo pixel under that screen pixel's centre (mapFromScene rounds to a pixel corner)
+        under = canvas.mapToScene(point) + QPointF(0.5, 0.5)
+        col, row = int(under.x()), int(under.y())
+        assert shot.pixelColor(point).getRgb()[:3] == tuple(document.image[row, col])

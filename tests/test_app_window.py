@@ -85,6 +85,7 @@ def test_save_on_the_original_asks_first_then_writes_the_original_size(qtbot, wi
 def test_save_as_suggests_stem_filled_in_the_same_format(qtbot, window, photo, monkeypatch):
     window.open_path(photo)
     filled(qtbot, window)
+    untouched = photo.read_bytes()
     asked = {}
 
     def fake_dialog(parent, caption, directory, filters, selected):
@@ -98,9 +99,11 @@ def test_save_as_suggests_stem_filled_in_the_same_format(qtbot, window, photo, m
     target = photo.with_name("kodak_0003_filled.jpg")
     with Image.open(target) as saved:
         assert saved.size == (256, 256) and saved.format == "JPEG"
+    assert window.windowTitle().startswith("kodak_0003_filled.jpg")
     # later saves go to the copy without asking; the original is untouched
     assert window.save()
     assert not window.isWindowModified()
+    assert photo.read_bytes() == untouched
 
 
 def test_export_mask_writes_the_mask_as_black_and_white_png(window, photo, monkeypatch):
