@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from .document import FillRequest
 
@@ -141,6 +141,10 @@ class FillWorker(QObject):
         self._job.cancelled.connect(self._on_cancelled)
         self._job.failed.connect(self._on_failed)
         self._thread.start()
+        app = QCoreApplication.instance()
+        if app is not None:
+            # a quit that skips the window's close must still stop the thread before Qt tears it down
+            app.aboutToQuit.connect(self.shutdown)
         self._generations = itertools.count(1)
         self._generation = 0
         self._fill_ids = itertools.count(1)

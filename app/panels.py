@@ -79,7 +79,7 @@ class EvidenceView(QGraphicsView):
 
     def show_image(self, rgb, box: tuple[int, int, int, int] | None) -> None:
         """Show ``rgb`` (uint8 [h, w, 3]) at ``box`` = (x0, y0, x1, y1) in image coordinates, or nothing."""
-        if rgb is None or box is None:
+        if rgb is None or box is None or rgb.size == 0:
             self._item.setPixmap(QPixmap())
             self._box = QRectF()
             self._frame.setVisible(False)
