@@ -8,6 +8,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 import main  # noqa: E402
 from inpaint_core.imageio import read_image  # noqa: E402
@@ -32,8 +34,6 @@ def paint_hole(window) -> np.ndarray:
 
 
 def test_command_line_photo_opens_with_the_weights_loaded(qtbot, tmp_path, golden_weights, photo, dialogs):
-    from PySide6.QtCore import QSettings
-
     args, _ = main.parse_args([str(photo), "--weights", str(golden_weights)])
     window = main.create_window(args, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
@@ -42,7 +42,7 @@ def test_command_line_photo_opens_with_the_weights_loaded(qtbot, tmp_path, golde
     assert window.device_label.text() == "CPU" and not window.banner.isVisible()
 
 
-def test_fill_changes_the_hole_only_then_undo_and_redo_and_chain(qtbot, window, dialogs):
+def test_fill_changes_the_hole_only_then_undo_redo_chain_and_save(qtbot, window, dialogs, photo):
     document = window.document
     original = document.image.copy()
     hole = paint_hole(window)
@@ -71,6 +71,12 @@ def test_fill_changes_the_hole_only_then_undo_and_redo_and_chain(qtbot, window, 
     window.act_undo.trigger()
     assert document.image.tobytes() == filled.tobytes()
 
+    # saving (over the original, once agreed) writes the filled photo at the original's size and format
+    dialogs.answer = QMessageBox.StandardButton.Save
+    assert window.save()
+    saved = read_image(photo)
+    assert saved.size == (256, 256) and saved.format == "JPEG"
+
 
 def test_cancel_leaves_the_document_unchanged(qtbot, window):
     document = window.document
@@ -93,15 +99,3 @@ def test_the_event_loop_keeps_serving_events_during_a_fill(qtbot, window):
     assert window.document.evidence is not None  # the fill really ran to the end
     assert len(gaps) > 10
     assert max(gaps) < MAX_GAP_S, f"longest gap between 16 ms ticks: {max(gaps) * 1000:.0f} ms"
-
-
-def test_a_saved_fill_reads_back_at_the_original_size(qtbot, window, dialogs, photo):
-    from PySide6.QtWidgets import QMessageBox
-
-    paint_hole(window)
-    window.fill()
-    wait_for_fill(qtbot, window)
-    dialogs.answer = QMessageBox.StandardButton.Save
-    assert window.save()
-    saved = read_image(photo)
-    assert saved.size == (256, 256) and saved.format == "JPEG"
