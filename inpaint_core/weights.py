@@ -12,11 +12,12 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+
+if TYPE_CHECKING:  # torch is imported where tensors are handled, so the editor can import errors cheaply
+    import torch
 
 CARD_KEY = "model_card"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +70,8 @@ def sha256_of(path: Path) -> str:
 def save_weights(path: str | os.PathLike, state_dict: dict[str, torch.Tensor], card: ModelCard,
                  dtype: torch.dtype | None = None) -> Path:
     """Write tensors + card atomically (temp file, then rename). ``dtype`` casts floats (e.g. fp16 to ship)."""
+    from safetensors.torch import save_file
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {}
@@ -105,6 +108,8 @@ def read_card(path: str | os.PathLike) -> ModelCard:
 def load_weights(path: str | os.PathLike, expected_sha256: str | None = None
                  ) -> tuple[dict[str, torch.Tensor], ModelCard]:
     """Tensors (as float32) and card. Raises WeightsError with a user-facing message on any problem."""
+    from safetensors.torch import load_file
+
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"No weights file at {path}. {HOW_TO_GET_WEIGHTS}")
