@@ -22,6 +22,7 @@ from .flow import offsets_to_rgb
 from .model.generator import InpaintGenerator
 from .model.layers import GenConv
 from .regions import DEFAULT_MARGIN, DEFAULT_WORK_SIZE, Region, Strategy, plan_regions
+from .sources import RegionAttention
 from .weights import ModelCard, WeightsError, default_weights, load_generator_state, load_weights
 
 ProgressCallback = Callable[[float, str], None]
@@ -44,6 +45,7 @@ class RegionResult:
     coarse: np.ndarray    # uint8 [h, w, 3]
     refined: np.ndarray   # uint8 [h, w, 3]
     flow_rgb: np.ndarray  # uint8 [h, w, 3]
+    attention: RegionAttention | None = None
 
 
 @dataclass
@@ -62,6 +64,33 @@ class InpaintResult:
     flow_rgb: np.ndarray
     regions: list[RegionResult] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+
+    def _attention_at(self, x: int, y: int) -> tuple[RegionAttention, int] | None:
+        for r in self.regions:
+            if r.attention is not None:
+                row = r.attention.cell_of(x, y)
+                if row is not None:
+                    return r.attention, row
+        return None
+
+    def sources(self, x: int, y: int) -> np.ndarray:
+        """float32 heat map over ``box``: how much each pixel's patch contributed to the fill at photo pixel
+        (x, y). It sums to the attention weight of that position (just under 1); all zeros where (x, y) was not
+        filled."""
+        bx0, by0, bx1, by1 = self.box
+        heat = np.zeros((by1 - by0, bx1 - bx0), np.float32)
+        found = self._attention_at(x, y)
+        if found is not None:
+            attention, row = found
+            x0, y0, x1, y1 = attention.box
+            heat[y0 - by0:y1 - by0, x0 - bx0:x1 - bx0] = attention.heat(row)
+        return heat
+
+    def top_sources(self, x: int, y: int, k: int = 5) -> list[tuple[tuple[int, int, int, int], float]]:
+        """The k strongest source patches for photo pixel (x, y): ((x0, y0, x1, y1) in photo coordinates,
+        weight), strongest first; empty where (x, y) was not filled."""
+        found = self._attention_at(x, y)
+        return [] if found is None else found[0].top(found[1], k)
 
 
 def physical_cores() -> int:
@@ -274,8 +303,9 @@ class Inpainter:
         t1 = time.perf_counter()
         watcher = _StepWatcher(self.model, progress, cancel, start, span, "filling")
         with torch.inference_mode(), watcher.attached():
-            out = self.model(x, m, exclude=ex)
+            out = self.model(x, m, exclude=ex, keep_attention=True)
         t2 = time.perf_counter()
+        attention = self._hole_attention(out.attention, hole, region, (work_h, work_w))
 
         coarse = self._from_model(out.coarse)[:work_h, :work_w]
         refined = self._from_model(out.refined)[:work_h, :work_w]
@@ -290,7 +320,21 @@ class Inpainter:
             alpha = self._feather(mask[y0:y1, x0:x1], region.scale)
         t3 = time.perf_counter()
         timings = {"prepare": t1 - t0, "model": t2 - t1, "compose": t3 - t2}
-        return RegionResult(region=region, coarse=coarse, refined=refined, flow_rgb=flow), alpha, timings
+        result = RegionResult(region=region, coarse=coarse, refined=refined, flow_rgb=flow, attention=attention)
+        return result, alpha, timings
+
+    @staticmethod
+    def _hole_attention(attention, hole_padded: np.ndarray, region: Region, work_shape: tuple[int, int]
+                        ) -> RegionAttention:
+        """Keep the attention rows of grid cells that hold hole pixels (memory ~ hole size x background)."""
+        (kept,) = attention.weights
+        gh, gw = attention.grid
+        cells = hole_padded.reshape(gh, MATCHING_GRID, gw, MATCHING_GRID).any(axis=(1, 3)).ravel()
+        rows = kept.rows.cpu().numpy()
+        keep = cells[rows]
+        return RegionAttention(box=region.box, scale=region.scale, work_shape=work_shape, grid=(gh, gw),
+                               rows=rows[keep], cols=kept.cols.cpu().numpy(),
+                               values=kept.values[torch.from_numpy(keep).to(kept.values.device)].float().cpu().numpy())
 
     @staticmethod
     def _feather(hole: np.ndarray, scale: float) -> np.ndarray:
