@@ -101,3 +101,21 @@ def test_receptive_field_covers_every_influence() -> None:
     with torch.no_grad():
         diff = (decode(base) - decode(noisy)).abs() * mask
     assert diff.max() <= 1e-5
+
+
+def test_fast_path_in_row_chunks_is_still_exact(monkeypatch) -> None:
+    from inpaint_core.model import attention
+
+    torch.manual_seed(7)
+    f = torch.rand(1, 8, 48, 48)
+    mask = torch.zeros(1, 1, 48, 48)
+    mask[..., 10:30, 12:40] = 1
+    needed = torch.ones(1, 1, 48, 48, dtype=torch.bool)
+    whole = contextual_attention(f, f, mask, needed=needed, path="fast", keep_weights=True)
+    monkeypatch.setattr(attention, "SCORE_CHUNK_ELEMENTS", 1)  # 64-row chunks: 576 rows in 9 pieces
+    chunked = contextual_attention(f, f, mask, needed=needed, path="fast", keep_weights=True)
+    dense = contextual_attention(f, f, mask, path="dense")
+    assert torch.equal(whole.features, chunked.features)
+    assert torch.equal(whole.weights[0].rows, chunked.weights[0].rows)
+    assert (chunked.features - dense.features).abs().max() <= 1e-5
+    assert torch.equal(chunked.offsets, dense.offsets)

@@ -28,6 +28,10 @@ PATCH_NORM_EPS = 1e-4
 RATE = 2
 # The fast path gathers and indexes; below this share of the dense work it wins (measured by `bench`).
 FAST_PATH_MAX_SHARE = 0.6
+# Above this many score entries (L x L) the dense op's copies of the matrix cost gigabytes (1024x1024 input:
+# 268 M entries per copy), so inference takes the fast path, which scores rows in chunks of this many entries.
+DENSE_MAX_ELEMENTS = 64 * 2**20
+SCORE_CHUNK_ELEMENTS = 16 * 2**20
 
 
 @dataclass
@@ -187,6 +191,18 @@ def _fused_rows(foreground, patches, grid: _Grid, rows, cols, fuse: bool):
                for s in (-1, 0, 1))
 
 
+def _masked_softmax_rows(foreground, patches, grid: _Grid, rows, cols, fuse: bool) -> torch.Tensor:
+    """The dense op's softmax for ``rows`` over the valid ``cols``: every invalid patch has score exactly 0
+    there, so each adds e^0 to the denominator."""
+    n_invalid = grid.size - len(cols)
+    scores = _fused_rows(foreground, patches, grid, rows, cols, fuse) * SOFTMAX_SCALE
+    top = scores.max(dim=1, keepdim=True).values if len(cols) else scores.new_zeros(len(rows), 1)
+    if n_invalid:
+        top = top.clamp_min(0.0)
+    exp = torch.exp(scores - top)
+    return exp / (exp.sum(dim=1, keepdim=True) + n_invalid * torch.exp(-top))
+
+
 def _fast(f_small, b_small, raw, valid, needed_rows, grid_shape, size, fuse, keep_weights):
     n, _, gh, gw = f_small.shape
     grid = _Grid(gh, gw, f_small.device)
@@ -196,25 +212,23 @@ def _fast(f_small, b_small, raw, valid, needed_rows, grid_shape, size, fuse, kee
     best = torch.arange(grid.size, device=raw.device).repeat(n, 1)  # "copies itself" where not computed
     kept = [] if keep_weights else None
     for i in range(n):
-        rows = needed_rows[i].nonzero().flatten()
         cols = valid[i].nonzero().flatten()
-        n_invalid = grid.size - len(cols)
-        scores = _fused_rows(foreground[i], patches[i], grid, rows, cols, fuse) * SOFTMAX_SCALE
-        # softmax over all L patches, where each invalid one has score exactly 0
-        top = scores.max(dim=1, keepdim=True).values if len(cols) else torch.zeros(len(rows), 1)
-        if n_invalid:
-            top = top.clamp_min(0.0)
-        exp = torch.exp(scores - top)
-        weights = exp / (exp.sum(dim=1, keepdim=True) + n_invalid * torch.exp(-top))
-        columns[i][:, rows] = raw[i][:, cols] @ weights.T
-        if len(cols):
-            winner = weights.argmax(dim=1)
-            # the dense argmax sees zeros for invalid patches; a weight of 0 everywhere picks index 0
-            best[i, rows] = torch.where(weights.max(dim=1).values > 0, cols[winner], 0)
-        else:
-            best[i, rows] = 0
+        chunk = max(64, SCORE_CHUNK_ELEMENTS // max(len(cols), 1))
+        parts = []
+        for rows in needed_rows[i].nonzero().flatten().split(chunk):
+            weights = _masked_softmax_rows(foreground[i], patches[i], grid, rows, cols, fuse)
+            columns[i][:, rows] = raw[i][:, cols] @ weights.T
+            if len(cols):
+                # the dense argmax sees zeros for invalid patches; a weight of 0 everywhere picks index 0
+                max_weight, winner = weights.max(dim=1)
+                best[i, rows] = torch.where(max_weight > 0, cols[winner], 0)
+            else:
+                best[i, rows] = 0
+            if keep_weights:
+                parts.append((rows, weights))
         if keep_weights:
-            kept.append(AttentionWeights(rows, cols, weights))
+            kept.append(AttentionWeights(torch.cat([r for r, _ in parts]) if parts else cols[:0], cols,
+                                         torch.cat([w for _, w in parts]) if parts else raw.new_zeros(0, len(cols))))
     return rebuild(columns, size), _argmax_offsets(best, grid_shape), kept
 
 
@@ -238,6 +252,14 @@ def contextual_attention(f: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | 
     n, _, h, w = f.shape
     if h % 2 or w % 2:
         raise ValueError(f"contextual attention needs even feature sizes, got {h}x{w}")
+    # Always float32, also under bf16/fp16 autocast: the softmax scale of 10 turns bf16's 8-bit mantissa
+    # in the scores into whole-factor changes of the attention weights.
+    with torch.autocast(f.device.type, enabled=False):
+        return _contextual_attention(f.float(), b.float(), mask, exclude, needed, fuse, keep_weights, path)
+
+
+def _contextual_attention(f, b, mask, exclude, needed, fuse, keep_weights, path) -> AttentionOutput:
+    n, _, h, w = f.shape
     f_small = downsample_half(f)
     b_small = resize_nearest(b, (int(b.shape[-2] / RATE), int(b.shape[-1] / RATE)))
     grid = (f_small.shape[-2], f_small.shape[-1])
@@ -253,7 +275,8 @@ def contextual_attention(f: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | 
         path = "dense"
         if rows is not None:
             share = float(rows.float().mean()) * float(valid.float().mean())
-            path = "fast" if share < FAST_PATH_MAX_SHARE else "dense"
+            big = (grid[0] * grid[1]) ** 2 > DENSE_MAX_ELEMENTS
+            path = "fast" if share < FAST_PATH_MAX_SHARE or big else "dense"
     if path == "fast":
         if rows is None:
             raise ValueError("the fast path needs the `needed` map")
