@@ -172,11 +172,13 @@ class Inpainter:
     weights: a safetensors file, or None for the shipped default (sha256-checked).
     device: "auto" (CUDA when present), "cpu" or "cuda".
     strategy, work_size, margin: how large photos are handled (see ``regions.py``).
+    precision: "fp32", or "bf16" to run the convolutions in bfloat16 (faster on CPUs with AMX/AVX512-BF16
+        and on recent GPUs; contextual attention stays float32). `bench --bf16` reports its PSNR cost.
     """
 
     def __init__(self, weights: str | Path | None = None, device: str = "auto",
                  strategy: Strategy | str = Strategy.CROP, work_size: int = DEFAULT_WORK_SIZE,
-                 margin: int = DEFAULT_MARGIN) -> None:
+                 margin: int = DEFAULT_MARGIN, precision: str = "fp32") -> None:
         if weights is None:
             path, sha = default_weights()
             state, self.card = load_weights(path, expected_sha256=sha)
@@ -194,6 +196,9 @@ class Inpainter:
         if work_size < 64 or work_size % 8:
             raise ValueError(f"work_size must be a multiple of 8 and at least 64, not {work_size}")
         self.work_size, self.margin = work_size, margin
+        if precision not in ("fp32", "bf16"):
+            raise ValueError(f"precision must be 'fp32' or 'bf16', not {precision!r}")
+        self.precision = precision
 
     @property
     def device(self) -> str:
@@ -302,7 +307,8 @@ class Inpainter:
         ex = None if keep_out is None else torch.from_numpy(keep_out).to(self._device)[None, None].float()
         t1 = time.perf_counter()
         watcher = _StepWatcher(self.model, progress, cancel, start, span, "filling")
-        with torch.inference_mode(), watcher.attached():
+        low_precision = torch.autocast(self._device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
+        with torch.inference_mode(), watcher.attached(), low_precision:
             out = self.model(x, m, exclude=ex, keep_attention=True)
         t2 = time.perf_counter()
         attention = self._hole_attention(out.attention, hole, region, (work_h, work_w))

@@ -130,3 +130,11 @@ def test_default_weights_are_checked_against_their_sha256(tmp_path, monkeypatch,
 def test_shipped_weights_load_and_fill(photo) -> None:
     result = Inpainter(device="cpu").fill(photo, box_mask(photo.shape[:2], 96, 160, 96, 160))
     assert result.composite.shape == photo.shape
+
+
+def test_bf16_precision_fills_close_to_fp32(golden_weights, golden_inpainter, photo) -> None:
+    mask = box_mask(photo.shape[:2], 64, 128, 64, 128)
+    reference = golden_inpainter.fill(photo, mask).composite.astype(int)
+    low = Inpainter(golden_weights, device="cpu", precision="bf16").fill(photo, mask).composite.astype(int)
+    assert np.array_equal(low[~mask], photo[~mask])
+    assert np.abs(low - reference)[mask].mean() < 3.0

@@ -25,6 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--work-size", type=int, default=DEFAULT_WORK_SIZE,
                    help="largest side the model sees; larger regions are shrunk (crop/resize strategies)")
     p.add_argument("--margin", type=int, default=DEFAULT_MARGIN, help="context around each hole (crop strategy)")
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
+                   help="bf16 runs the convolutions in bfloat16: faster on recent CPUs/GPUs, slightly different")
     p.add_argument("--save-stages", type=Path, metavar="DIR",
                    help="also write coarse.png, refined.png and flow.png (full image size) into DIR")
     p.add_argument("--overwrite", action="store_true", help="allow --out to replace an existing file")
@@ -50,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     inpainter = Inpainter(args.weights, device=args.device, strategy=args.strategy, work_size=args.work_size,
-                          margin=args.margin)
+                          margin=args.margin, precision=args.precision)
     try:
         result = inpainter.fill(photo.rgb, mask)
     except InpaintInputError as exc:
