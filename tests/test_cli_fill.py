@@ -49,3 +49,37 @@ def test_fill_refuses_to_overwrite_and_reports_bad_files_in_one_line(tmp_path, g
     code = main(["fill", str(EVAL_DIR / "kodak_0007.jpg"), str(tmp_path / "mask.png"), "-o", str(existing),
                  "--weights", str(golden_weights)])
     assert code == 2 and existing.read_bytes() == b"keep me"
+
+
+def test_fill_exclude_steers_the_sources_and_inspect_writes_them(tmp_path, golden_weights) -> None:
+    photo = EVAL_DIR / "kodak_0007.jpg"
+    write_mask(tmp_path / "mask.png", (256, 256), (90, 150, 100, 170))
+    # everything but a strip on the left is off limits, so without the exclude mask the sources would lie elsewhere
+    write_mask(tmp_path / "exclude.png", (256, 256), (0, 256, 64, 256))
+    stages = tmp_path / "stages"
+    code = main(["fill", str(photo), str(tmp_path / "mask.png"), "-o", str(tmp_path / "out.png"), "--weights",
+                 str(golden_weights), "--exclude", str(tmp_path / "exclude.png"), "--save-stages", str(stages),
+                 "--inspect", "130,120", "--inspect", "101,91"])
+    assert code == 0
+    filled = read_image(tmp_path / "out.png").rgb
+    for name in ("sources_130_120.png", "sources_101_91.png"):
+        picture = read_image(stages / name).rgb
+        assert picture.shape == filled.shape
+        changed = (picture != filled).any(axis=2)
+        assert changed[:, :64].sum() > 50  # heat and outlines on the strip the fill could borrow from...
+        # ...none in the excluded area, beyond the outlines' dark edge and the marker on the inspected pixel
+        changed[80:160, 90:180] = False
+        assert not changed[:, 66:].any()
+
+
+def test_inspect_outside_the_hole_or_without_stages_is_a_one_line_error(tmp_path, capsys) -> None:
+    photo = EVAL_DIR / "kodak_0007.jpg"
+    write_mask(tmp_path / "mask.png", (256, 256), (90, 150, 100, 170))
+    base = ["fill", str(photo), str(tmp_path / "mask.png"), "-o", str(tmp_path / "out.png")]
+    for extra, expected in ((["--inspect", "10,10", "--save-stages", str(tmp_path)], "outside the hole"),
+                            (["--inspect", "300,10", "--save-stages", str(tmp_path)], "outside the photo"),
+                            (["--inspect", "120,100"], "--save-stages")):
+        assert main(base + extra) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and expected in err
+    assert not (tmp_path / "out.png").exists()  # refused before any model ran

@@ -1,4 +1,5 @@
-"""``fill``: fill the white pixels of a mask image in a photo."""
+"""``fill``: fill the white pixels of a mask image in a photo; optionally steer where the fill borrows from
+(``--exclude``) and show where it did (``--inspect``)."""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +7,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from ..imageio import read_image, read_mask, write_image
@@ -27,10 +29,59 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--margin", type=int, default=DEFAULT_MARGIN, help="context around each hole (crop strategy)")
     p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
                    help="bf16 runs the convolutions in bfloat16: faster on recent CPUs/GPUs, slightly different")
+    p.add_argument("--exclude", type=Path, metavar="EXCLUDE",
+                   help="mask image: the fill must not borrow from its white (non-zero) pixels")
     p.add_argument("--save-stages", type=Path, metavar="DIR",
                    help="also write coarse.png, refined.png and flow.png (full image size) into DIR")
+    p.add_argument("--inspect", type=_point, action="append", default=[], metavar="X,Y",
+                   help="with --save-stages: also write DIR/sources_X_Y.png, where the fill at hole pixel (X, Y) "
+                        "borrowed from (heat map over the photo, the 5 strongest source patches outlined); "
+                        "repeatable")
     p.add_argument("--overwrite", action="store_true", help="allow --out to replace an existing file")
     p.set_defaults(run=run)
+
+
+def _point(text: str) -> tuple[int, int]:
+    try:
+        x, y = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected X,Y in pixels (e.g. 120,80), got {text!r}") from None
+    return x, y
+
+
+def _check_inspect_points(points: list[tuple[int, int]], mask: np.ndarray, mask_path: Path) -> None:
+    """Before the model runs: every point must be a hole pixel, the only pixels the fill makes."""
+    height, width = mask.shape
+    for x, y in points:
+        if not (0 <= x < width and 0 <= y < height):
+            raise UserError(f"--inspect {x},{y} is outside the photo ({width}x{height})")
+        if not mask[y, x]:
+            raise UserError(f"--inspect {x},{y} is outside the hole: only pixels the fill makes (white in "
+                            f"{mask_path.name}) have sources")
+
+
+def _sources_image(rgb: np.ndarray, box: tuple[int, int, int, int], heat: np.ndarray,
+                   top: list[tuple[tuple[int, int, int, int], float]], point: tuple[int, int]) -> np.ndarray:
+    """The photo with the heat map of ``point`` over ``box`` (inferno ramp, opacity rising with the weight, as in
+    the editor's inspector), its strongest sources outlined and the point marked."""
+    out = rgb.copy()
+    peak = float(heat.max())
+    if peak > 0:
+        level = np.clip(heat / peak, 0.0, 1.0)
+        colours = cv2.applyColorMap(np.round(level * 255).astype(np.uint8), cv2.COLORMAP_INFERNO)[..., ::-1]
+        alpha = (0.8 * np.sqrt(level))[..., None]
+        x0, y0, x1, y1 = box
+        region = out[y0:y1, x0:x1].astype(np.float32)
+        out[y0:y1, x0:x1] = np.round(region * (1 - alpha) + colours * alpha).astype(np.uint8)
+    # A light line just inside each source and a dark one just outside, as in the editor: readable on any photo
+    # while a 16-pixel source keeps most of its heat visible. Lines grow with the photo, to stay visible.
+    line = max(1, round(max(rgb.shape[:2]) / 1024))
+    for (bx0, by0, bx1, by1), _ in reversed(top):  # the strongest drawn last, on top
+        cv2.rectangle(out, (bx0 - line, by0 - line), (bx1 - 1 + line, by1 - 1 + line), (0, 0, 0), line)
+        cv2.rectangle(out, (bx0, by0), (bx1 - 1, by1 - 1), (255, 255, 255), line)
+    for colour, width in (((0, 0, 0), 3 * line), ((255, 255, 255), line)):
+        cv2.drawMarker(out, point, colour, cv2.MARKER_CROSS, 10 * line + 1, width)
+    return out
 
 
 def _stage_image(base: np.ndarray, box: tuple[int, int, int, int], region_rgb: np.ndarray) -> np.ndarray:
@@ -45,16 +96,20 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{args.out} exists; pass --overwrite to replace it")
     if args.out.resolve() == args.image.resolve():
         raise UserError("--out is the input photo itself; write the result to a new file")
+    if args.inspect and not args.save_stages:
+        raise UserError("--inspect writes its pictures into the --save-stages folder: pass --save-stages DIR too")
     photo = read_image(args.image)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         mask = read_mask(args.mask, size=photo.size)
+        exclude = None if args.exclude is None else read_mask(args.exclude, size=photo.size)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
+    _check_inspect_points(args.inspect, mask, args.mask)
     inpainter = Inpainter(args.weights, device=args.device, strategy=args.strategy, work_size=args.work_size,
                           margin=args.margin, precision=args.precision)
     try:
-        result = inpainter.fill(photo.rgb, mask)
+        result = inpainter.fill(photo.rgb, mask, exclude=exclude)
     except InpaintInputError as exc:
         raise UserError(str(exc)) from None
     write_image(args.out, result.composite, alpha=photo.alpha, like=photo)
@@ -64,6 +119,10 @@ def run(args: argparse.Namespace) -> int:
         write_image(args.save_stages / "coarse.png", _stage_image(photo.rgb, result.box, result.coarse))
         write_image(args.save_stages / "refined.png", _stage_image(photo.rgb, result.box, result.refined))
         write_image(args.save_stages / "flow.png", _stage_image(white, result.box, result.flow_rgb))
+        for x, y in args.inspect:
+            picture = _sources_image(result.composite, result.box, result.sources(x, y), result.top_sources(x, y),
+                                     (x, y))
+            write_image(args.save_stages / f"sources_{x}_{y}.png", picture)
     model_seconds = result.timings.get("model", 0.0)
     print(f"wrote {args.out} ({photo.size[0]}x{photo.size[1]}, {int(mask.sum())} hole pixels, "
           f"{len(result.regions)} region(s), model {model_seconds:.2f} s on {inpainter.device})")
