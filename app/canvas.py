@@ -1,4 +1,4 @@
-"""The canvas: the photo with its mask overlay, the mask tools, zoom and pan.
+"""The canvas: the photo with its mask overlays, the mask tools, zoom and pan.
 
 Scene coordinates are image coordinates (1 unit = 1 photo pixel), so the side panels can show exactly the region the
 canvas shows by sharing a rectangle. 100 % means one photo pixel per physical screen pixel, also on high-DPI screens.
@@ -12,7 +12,7 @@ from PySide6.QtGui import (QBrush, QColor, QKeyEvent, QMouseEvent, QPainter, QPa
                            QResizeEvent, QTransform, QWheelEvent)
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QGraphicsScene, QGraphicsView, QWidget
 
-from .canvas_items import BrushRingItem, MaskOverlayItem, PhotoItem
+from .canvas_items import EXCLUDE_COLOUR, BrushRingItem, MaskOverlayItem, PhotoItem
 from .document import Document
 from .raster import polygon_footprint, rect_footprint, segment_footprint
 
@@ -22,7 +22,11 @@ class Tool(Enum):
     ERASER = "eraser"
     RECT = "rect"
     LASSO = "lasso"
+    EXCLUDE = "exclude"   # paints the exclude layer: background the fill must not borrow from
+    INSPECT = "inspect"   # paints nothing: reports the pointer for the attention inspector
 
+
+PAINT_TOOLS = (Tool.BRUSH, Tool.ERASER, Tool.EXCLUDE)
 
 MIN_BRUSH, MAX_BRUSH = 1, 1000
 MAX_ZOOM_PERCENT = 3200.0
@@ -36,6 +40,10 @@ class Canvas(QGraphicsView):
     visibleRegionChanged = Signal(QRectF)    # the image rectangle the viewport shows
     brushSizeChanged = Signal(int)
     comparingChanged = Signal(bool)          # True while the original photo is shown
+    documentChanged = Signal(object)         # the Document shown, or None
+    toolChanged = Signal(object)             # Tool
+    inspectHovered = Signal(QPointF)         # image point under the pointer, with the inspect tool
+    inspectClicked = Signal(QPointF)         # image point clicked with the inspect tool
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -49,6 +57,7 @@ class Canvas(QGraphicsView):
         self._document: Document | None = None
         self._photo: PhotoItem | None = None
         self._overlay: MaskOverlayItem | None = None
+        self._exclude_overlay: MaskOverlayItem | None = None
         self._ring = BrushRingItem()
         self._ring.setVisible(False)
         self.scene().addItem(self._ring)
@@ -86,25 +95,30 @@ class Canvas(QGraphicsView):
         if self._document is not None:
             self._document.imageChanged.disconnect(self._on_image_changed)
             self._document.maskChanged.disconnect(self._on_mask_changed)
-        for item in (self._photo, self._overlay):
+        for item in (self._photo, self._overlay, self._exclude_overlay):
             if item is not None:
                 self.scene().removeItem(item)
-        self._photo = self._overlay = None
+        self._photo = self._overlay = self._exclude_overlay = None
         self._document = document
         self._comparing = False
         if document is None:
             self.setSceneRect(QRectF())
             self.viewport().update()
+            self.documentChanged.emit(None)
             return
         self._photo = PhotoItem(document.image, document.loaded.rgb)
         self._overlay = MaskOverlayItem(document.mask)
         self._overlay.setZValue(1)
-        self.scene().addItem(self._photo)
-        self.scene().addItem(self._overlay)
+        # below the hole: where both are painted, the hole is what the fill acts on
+        self._exclude_overlay = MaskOverlayItem(document.exclude, EXCLUDE_COLOUR)
+        self._exclude_overlay.setZValue(0.5)
+        for item in (self._photo, self._exclude_overlay, self._overlay):
+            self.scene().addItem(item)
         self.setSceneRect(QRectF(0, 0, document.width, document.height))
         document.imageChanged.connect(self._on_image_changed)
         document.maskChanged.connect(self._on_mask_changed)
         self.fit()
+        self.documentChanged.emit(document)
 
     def document(self) -> Document | None:
         return self._document
@@ -115,6 +129,8 @@ class Canvas(QGraphicsView):
     def _on_mask_changed(self, layer: str, rect: QRect) -> None:
         if layer == "mask":
             self._overlay.write(self._document.mask, rect)
+        elif layer == "exclude":
+            self._exclude_overlay.write(self._document.exclude, rect)
 
     # -- tools ---------------------------------------------------------------------------------------------------
     def tool(self) -> Tool:
@@ -124,6 +140,7 @@ class Canvas(QGraphicsView):
         self._cancel_gesture()
         self._tool = tool
         self._update_ring()
+        self.toolChanged.emit(tool)
 
     def brush_size(self) -> int:
         return self._brush_size
@@ -229,6 +246,7 @@ class Canvas(QGraphicsView):
         self._comparing = comparing
         self._photo.set_comparing(comparing)
         self._overlay.setVisible(not comparing)
+        self._exclude_overlay.setVisible(not comparing)
         self._update_ring()
         self.comparingChanged.emit(comparing)
 
@@ -268,10 +286,12 @@ class Canvas(QGraphicsView):
         if button != Qt.MouseButton.LeftButton or self._comparing:
             return
         self._subtract = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
-        if self._tool in (Tool.BRUSH, Tool.ERASER):
+        if self._tool in PAINT_TOOLS:
             self._gesture = "paint"
-            self._document.begin_stroke("mask")
+            self._document.begin_stroke("exclude" if self._tool == Tool.EXCLUDE else "mask")
             self._dab(scene_pos, scene_pos)
+        elif self._tool == Tool.INSPECT:
+            self.inspectClicked.emit(scene_pos)
         elif self._tool == Tool.RECT:
             self._gesture = "rect"
             self._preview_rect.setRect(QRectF(scene_pos, scene_pos))
@@ -306,6 +326,8 @@ class Canvas(QGraphicsView):
                 return  # keep the last point, so slow drags still add vertices once they have moved enough
         elif self._polygon_mode:
             self._update_path_preview(scene_pos)
+        elif self._tool == Tool.INSPECT and self._document is not None and not self._comparing:
+            self.inspectHovered.emit(scene_pos)
         self._last_view_pos = pos
         self._last_scene_pos = scene_pos
 
@@ -317,7 +339,7 @@ class Canvas(QGraphicsView):
                                       else Qt.CursorShape.CrossCursor)
             self._update_ring()
         elif gesture == "paint":
-            self._document.end_stroke("Erase" if self._erasing() else "Brush stroke")
+            self._document.end_stroke(self._stroke_text())
         elif gesture == "rect":
             self._preview_rect.setVisible(False)
             start = self._press_scene_pos()
@@ -407,6 +429,11 @@ class Canvas(QGraphicsView):
     def _erasing(self) -> bool:
         return self._tool == Tool.ERASER or self._subtract
 
+    def _stroke_text(self) -> str:
+        if self._tool == Tool.EXCLUDE:
+            return "Erase exclude" if self._subtract else "Exclude stroke"
+        return "Erase" if self._erasing() else "Brush stroke"
+
     def _press_scene_pos(self) -> QPointF:
         return self.mapToScene(self._press_view_pos)
 
@@ -442,7 +469,7 @@ class Canvas(QGraphicsView):
 
     def _cancel_gesture(self) -> None:
         if self._gesture == "paint" and self._document is not None:
-            self._document.end_stroke("Erase" if self._erasing() else "Brush stroke")
+            self._document.end_stroke(self._stroke_text())
         self._gesture = None
         self._polygon_mode = False
         self._points = []
@@ -450,7 +477,7 @@ class Canvas(QGraphicsView):
         self._preview_path.setVisible(False)
 
     def _update_ring(self) -> None:
-        visible = (self._document is not None and self._tool in (Tool.BRUSH, Tool.ERASER)
+        visible = (self._document is not None and self._tool in PAINT_TOOLS
                    and not self._space_held and self._gesture != "pan" and not self._comparing
                    and self._hovering)
         self._ring.set_diameter(self._brush_size * self.transform().m11())

@@ -46,6 +46,11 @@ def default_mask_name(original: Path) -> Path:
     return original.with_name(f"{original.stem}_mask.png")
 
 
+def exclude_mask_name(mask: Path) -> Path:
+    """Where an exported mask's exclude area goes: ``<mask stem>_exclude.png`` beside it."""
+    return mask.with_name(f"{mask.stem}_exclude.png")
+
+
 def resolve_save_path(chosen: str, selected_filter: str) -> Path:
     """The dialog's answer as a path with an image suffix: a name typed without one gets the selected filter's."""
     path = Path(chosen)

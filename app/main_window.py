@@ -13,10 +13,11 @@ from inpaint_core.imageio import ImageReadError, ImageWriteError, read_image, wr
 
 from .canvas import MAX_BRUSH, MIN_BRUSH, Canvas, Tool
 from .document import Document, FillEvidence, FillRequest
-from .files import (MASK_FILTER, OPEN_FILTER, RecentFiles, default_mask_name, default_save_name, resolve_save_path,
-                    save_filters)
+from .files import (MASK_FILTER, OPEN_FILTER, RecentFiles, default_mask_name, default_save_name, exclude_mask_name,
+                    resolve_save_path, save_filters)
 from .fill_worker import EngineFactory, EngineInfo, EngineSettings, FillWorker, STRATEGIES, load_inpainter
 from .icons import app_icon, themed_icon
+from .inspector import SourceInspector
 from .panels import PANELS, EvidencePanel
 from .settings_panel import DEVICE_LABELS, EngineSettingsPanel
 
@@ -59,6 +60,7 @@ class MainWindow(QMainWindow):
         self.worker = FillWorker(engine_factory, self)
         self._build_actions()
         self._build_docks()
+        self.inspector = SourceInspector(self.canvas, [panel.view for panel in self.panels.values()], self)
         self._build_menus()
         self._build_toolbar()
         self._build_status_bar()
@@ -93,7 +95,8 @@ class MainWindow(QMainWindow):
         self.act_save_as = self._action("Save &As…", "save-as", K.SaveAs, "Save the photo under another name",
                                         self.save_as)
         self.act_export_mask = self._action("&Export Mask…", "export-mask", "Ctrl+Shift+E",
-                                            "Save the mask as a black and white PNG", self.export_mask)
+                                            "Save the mask as a black and white PNG (an exclude area goes beside "
+                                            "it as <name>_exclude.png)", self.export_mask)
         self.act_close = self._action("&Close", None, K.Close, "Close the photo", self.close_document)
         self.act_quit = self._action("&Quit", None, K.Quit, "Quit Inpaint Studio", self.close)
         self.act_undo = self._action("&Undo", "undo", K.Undo, "Undo", self._undo)
@@ -105,6 +108,8 @@ class MainWindow(QMainWindow):
                                            self._clear_mask)
         self.act_invert_mask = self._action("&Invert Mask", "invert-mask", "Ctrl+I", "Swap masked and unmasked",
                                             self._invert_mask)
+        self.act_clear_exclude = self._action("Clear E&xclude Area", "clear-exclude", "Shift+X",
+                                              "Let the fill borrow from anywhere again", self._clear_exclude)
         self.tool_group = QActionGroup(self)
         self.tool_actions: dict[Tool, QAction] = {}
         for tool, text, icon, key, tip in (
@@ -112,7 +117,11 @@ class MainWindow(QMainWindow):
                 (Tool.ERASER, "&Eraser", "eraser", "E", "Erase the mask (E)"),
                 (Tool.RECT, "&Rectangle", "select-rect", "M", "Drag a rectangle to mask (M); Alt subtracts"),
                 (Tool.LASSO, "&Lasso / Polygon", "select-lasso", "L",
-                 "Drag a free shape, or click corners and double-click to close (L); Alt subtracts")):
+                 "Drag a free shape, or click corners and double-click to close (L); Alt subtracts"),
+                (Tool.EXCLUDE, "E&xclude Brush", "exclude", "X",
+                 "Paint where the fill must not borrow from (X); Alt erases"),
+                (Tool.INSPECT, "&Inspect Sources", "inspect", "I",
+                 "Point at a filled pixel to see where the fill borrowed it from; click to pin (I)")):
             action = self._action(text, icon, key, tip, checkable=True)
             action.triggered.connect(lambda checked=False, t=tool: self.canvas.set_tool(t))
             self.tool_group.addAction(action)
@@ -179,7 +188,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.act_quit)
         edit_menu = bar.addMenu("&Edit")
         for action in (self.act_undo, self.act_redo, None, self.act_fill, self.act_cancel_fill, None,
-                       self.act_clear_mask, self.act_invert_mask):
+                       self.act_clear_mask, self.act_invert_mask, self.act_clear_exclude):
             edit_menu.addSeparator() if action is None else edit_menu.addAction(action)
         tools_menu = bar.addMenu("&Tools")
         for action in (*self.tool_actions.values(), None, self.act_smaller, self.act_bigger):
@@ -213,8 +222,8 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(size_label)
         toolbar.addWidget(self.brush_slider)
         toolbar.addWidget(self.brush_spin)
-        for action in (None, self.act_clear_mask, self.act_invert_mask, None, self.act_fill, None, self.act_fit,
-                       self.act_actual, self.act_compare):
+        for action in (None, self.act_clear_mask, self.act_invert_mask, self.act_clear_exclude, None, self.act_fill,
+                       None, self.act_fit, self.act_actual, self.act_compare):
             toolbar.addSeparator() if action is None else toolbar.addAction(action)
         fill_button = toolbar.widgetForAction(self.act_fill)
         if isinstance(fill_button, QToolButton):
@@ -264,6 +273,7 @@ class MainWindow(QMainWindow):
         self.worker.finished.connect(self._on_fill_finished)
         self.worker.cancelled.connect(self._on_fill_cancelled)
         self.worker.failed.connect(self._on_fill_failed)
+        self.inspector.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
 
     # -- settings ---------------------------------------------------------------------------------------------------
     def _setting(self, key: str, default):
@@ -362,8 +372,8 @@ class MainWindow(QMainWindow):
         has_doc = self.document is not None
         busy = self.worker.is_busy
         for action in (self.act_save, self.act_save_as, self.act_export_mask, self.act_close, self.act_clear_mask,
-                       self.act_invert_mask, self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_actual,
-                       self.act_compare):
+                       self.act_invert_mask, self.act_clear_exclude, self.act_zoom_in, self.act_zoom_out,
+                       self.act_fit, self.act_actual, self.act_compare):
             action.setEnabled(has_doc)
         self.act_zoom_fill.setEnabled(has_doc and self.document.evidence is not None)
         self.act_fill.setEnabled(has_doc and self.worker.is_ready and not busy)
@@ -494,17 +504,23 @@ class MainWindow(QMainWindow):
         if self.document is None:
             return False
         base = self.document.loaded.path or Path.home() / "photo.png"
-        path, _ = QFileDialog.getSaveFileName(self, "Export mask", str(default_mask_name(base)), MASK_FILTER)
+        caption = "Export mask (an exclude area goes beside it as <name>_exclude.png)"
+        path, _ = QFileDialog.getSaveFileName(self, caption, str(default_mask_name(base)), MASK_FILTER)
         if not path:
             return False
         target = resolve_save_path(path, MASK_FILTER)
-        grey = self.document.mask.astype(np.uint8) * 255
+        # white = the hole; the exclude area is a second mask of the same kind, which `fill --exclude` reads
+        layers = [(target, self.document.mask)]
+        if self.document.exclude.any():
+            layers.append((exclude_mask_name(target), self.document.exclude))
         try:
-            write_image(target, np.repeat(grey[..., None], 3, axis=2))
+            for layer_path, values in layers:
+                grey = values.astype(np.uint8) * 255
+                write_image(layer_path, np.repeat(grey[..., None], 3, axis=2))
         except ImageWriteError as exc:
             QMessageBox.critical(self, "Cannot export the mask", str(exc))
             return False
-        self.statusBar().showMessage(f"Mask exported to {target}", 5000)
+        self.statusBar().showMessage(f"Mask exported to {' and '.join(str(p) for p, _ in layers)}", 5000)
         return True
 
     # -- editing ----------------------------------------------------------------------------------------------------
@@ -523,6 +539,10 @@ class MainWindow(QMainWindow):
     def _invert_mask(self) -> None:
         if self.document is not None:
             self.document.invert_mask()
+
+    def _clear_exclude(self) -> None:
+        if self.document is not None:
+            self.document.clear_mask("exclude")
 
     def _scale_brush(self, factor: float) -> None:
         size = self.canvas.brush_size()
@@ -602,6 +622,7 @@ class MainWindow(QMainWindow):
                                     "longer fits. Nothing was changed; fill again.")
             self.statusBar().clearMessage()
             return
+        self.inspector.set_result(evidence, result)
         self.fill_time_label.setText(f"Fill {seconds:.2f} s")
         self.statusBar().showMessage(f"Filled in {seconds:.2f} s", 5000)
         self._update_actions()

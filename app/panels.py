@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsS
 from inpaint_core.flow import wheel_legend
 
 from .canvas import WHEEL_STEP
+from .canvas_items import CrosshairItem
 from .document import FillEvidence
 from .qimage import rgb_qimage
 
@@ -67,8 +68,12 @@ class EvidenceView(QGraphicsView):
         pen = QPen(self.palette().color(QPalette.ColorRole.Highlight), 1.0)
         pen.setCosmetic(True)
         self._frame.setPen(pen)
+        self._marker = CrosshairItem()
+        self._marker.setZValue(1)
+        self._marker.setVisible(False)
         self.scene().addItem(self._item)
         self.scene().addItem(self._frame)
+        self.scene().addItem(self._marker)
         self._region = QRectF()
         self._box = QRectF()
         self._drag_from: QPointF | None = None
@@ -94,6 +99,16 @@ class EvidenceView(QGraphicsView):
             self._frame.setVisible(True)
         self._reframe()
         self.viewport().update()
+
+    def marker(self) -> QPointF | None:
+        """The image point the attention inspector marks, or None."""
+        return self._marker.pos() if self._marker.isVisible() else None
+
+    def set_marker(self, point: QPointF | None) -> None:
+        """Mark an image point (the pixel being inspected), or nothing."""
+        if point is not None:
+            self._marker.setPos(point)
+        self._marker.setVisible(point is not None)
 
     def show_region(self, region: QRectF) -> None:
         """Frame the image rectangle the canvas shows (empty: frame the image's own box)."""

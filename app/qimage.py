@@ -10,9 +10,10 @@ from PySide6.QtGui import QImage
 _A, _R, _G, _B = (3, 2, 1, 0) if sys.byteorder == "little" else (0, 1, 2, 3)
 
 
-def write_argb32(pixels: np.ndarray, rgb: np.ndarray, alpha: int = 255) -> None:
+def write_argb32(pixels: np.ndarray, rgb: np.ndarray, alpha: int | np.ndarray = 255) -> None:
     """Store uint8 [h, w, 3] RGB into uint32 [h, w] ``pixels`` as 0xAARRGGBB (QImage.Format_RGB32's layout),
-    byte by byte: no uint32 temporaries, which matters for a 48 MP photo."""
+    byte by byte: no uint32 temporaries, which matters for a 48 MP photo. ``alpha`` is one value or uint8 [h, w]
+    (for a premultiplied format, ``rgb`` must already be multiplied by it)."""
     channels = pixels.view(np.uint8).reshape(pixels.shape + (4,))
     channels[..., _R] = rgb[..., 0]
     channels[..., _G] = rgb[..., 1]
