@@ -1,0 +1,133 @@
+"""Large photos: which regions the model sees (CROP, RESIZE, ORIGINAL), the feathered paste-back of a shrunk crop,
+and (marked slow) a 6000x4000 photo filled in seconds within 2 GB."""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from inpaint_core import Inpainter, Strategy
+from inpaint_core.regions import Region, plan_regions
+
+from .conftest import REPO
+
+
+def holes(shape: tuple[int, int], *boxes: tuple[int, int, int, int]) -> np.ndarray:
+    """A bool mask with the given (x0, y0, x1, y1) boxes as holes."""
+    mask = np.zeros(shape, bool)
+    for x0, y0, x1, y1 in boxes:
+        mask[y0:y1, x0:x1] = True
+    return mask
+
+
+def textured(height: int, width: int) -> np.ndarray:
+    """Gradients with texture, tiled from a small patch so a huge photo costs no more than its own bytes."""
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:256, 0:256] / 256
+    tile = np.dstack([150 + 80 * np.sin(6.3 * x), 110 + 60 * np.cos(6.3 * y), 90 + 30 * x])
+    tile = np.clip(tile + rng.normal(0, 6, tile.shape), 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(np.tile(tile, (math.ceil(height / 256), math.ceil(width / 256), 1))[:height, :width])
+
+
+def grown(mask: np.ndarray, pixels: int) -> np.ndarray:
+    kernel = np.ones((2 * pixels + 1, 2 * pixels + 1), np.uint8)
+    return cv2.dilate(mask.astype(np.uint8), kernel).astype(bool)
+
+
+# -- planning (no model) ---------------------------------------------------------------------------------------
+def test_far_apart_holes_are_separate_crops_with_context_around_each() -> None:
+    mask = holes((4000, 6000), (1000, 1000, 1200, 1200), (5000, 3000, 5040, 3020))
+    regions = plan_regions(mask, Strategy.CROP, work_size=768, margin=64)
+    # context: the larger of the margin and half the hole's longest side, on every side
+    assert regions == [Region(900, 900, 1300, 1300), Region(4936, 2936, 5104, 3084)]
+
+
+def test_holes_whose_context_overlaps_share_one_crop() -> None:
+    mask = holes((4000, 6000), (1000, 1000, 1100, 1100), (1150, 1000, 1250, 1100))
+    assert plan_regions(mask, Strategy.CROP, work_size=768, margin=64) == [Region(936, 936, 1314, 1164)]
+
+
+def test_the_margin_is_configurable_and_clipped_at_the_photo_edge() -> None:
+    mask = holes((2000, 3000), (10, 10, 30, 30))
+    assert plan_regions(mask, Strategy.CROP, work_size=768, margin=200) == [Region(0, 0, 230, 230)]
+
+
+def test_a_crop_larger_than_the_working_size_is_shrunk_to_it() -> None:
+    mask = holes((4000, 6000), (2000, 1000, 3000, 2500))
+    (region,) = plan_regions(mask, Strategy.CROP, work_size=512, margin=64)
+    assert region.box == (1250, 250, 3750, 3250)  # 750 px of context: half the hole's longest side
+    assert region.scale == pytest.approx(512 / 3000) and max(region.work_shape) == 512
+
+
+def test_resize_original_and_small_photos() -> None:
+    mask = holes((3000, 4000), (100, 100, 200, 200))
+    assert plan_regions(mask, Strategy.RESIZE, work_size=800) == [Region(0, 0, 4000, 3000, 0.2)]
+    assert plan_regions(mask, Strategy.ORIGINAL) == [Region(0, 0, 4000, 3000)]
+    small = holes((600, 700), (100, 100, 120, 120))
+    assert plan_regions(small, Strategy.CROP, work_size=768) == [Region(0, 0, 700, 600)]  # seen whole
+    assert plan_regions(np.zeros((600, 700), bool)) == []
+
+
+# -- filling (golden weights) ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def small_work_size(golden_weights: Path) -> Inpainter:
+    """An inpainter whose working size makes photos of a few hundred pixels "large"."""
+    return Inpainter(golden_weights, device="cpu", work_size=256, margin=48)
+
+
+def test_a_shrunk_crop_is_pasted_back_only_in_the_hole_and_a_thin_feathered_seam(small_work_size) -> None:
+    photo = textured(800, 1000)
+    mask = holes(photo.shape[:2], (350, 250, 650, 550))  # crop 600x600 at 256: scale 0.43
+    result = small_work_size.fill(photo, mask)
+    (region,) = result.regions
+    assert region.region.scale < 1
+    reach = math.ceil(1 / region.region.scale)
+    changed = (result.composite != photo).any(axis=2)
+    assert changed[mask].mean() > 0.95
+    assert not changed[~grown(mask, reach)].any()
+    seam = grown(mask, reach) & ~mask
+    assert changed[seam].any()  # feathered: the fill fades into the photo instead of ending at a hard edge
+
+
+def test_several_far_holes_are_filled_as_separate_crops_and_nothing_else_changes(small_work_size) -> None:
+    photo = textured(900, 1400)
+    mask = holes(photo.shape[:2], (100, 100, 140, 130), (1200, 120, 1250, 160), (650, 750, 700, 790))
+    result = small_work_size.fill(photo, mask)
+    assert len(result.regions) == 3
+    for r in result.regions:
+        x0, y0, x1, y1 = r.region.box
+        assert r.region.scale == 1 and mask[y0:y1, x0:x1].any()
+    changed = (result.composite != photo).any(axis=2)
+    assert not changed[~mask].any() and changed[mask].mean() > 0.95
+
+
+# -- the 6000x4000 photo (pytest -m slow) ----------------------------------------------------------------------
+@pytest.mark.slow
+def test_a_6000x4000_photo_with_a_200px_hole_fills_in_seconds_only_inside_the_hole(golden_weights: Path) -> None:
+    photo = textured(4000, 6000)
+    mask = holes(photo.shape[:2], (2900, 1900, 3100, 2100))
+    inpainter = Inpainter(golden_weights, device="cpu")
+    started = time.perf_counter()
+    result = inpainter.fill(photo, mask)
+    seconds = time.perf_counter() - started
+    changed = (result.composite != photo).any(axis=2)
+    assert changed[mask].mean() > 0.95 and not changed[~mask].any()  # a 400x400 crop at full scale: no seam
+    assert seconds < 20, f"{seconds:.1f} s"
+
+
+@pytest.mark.slow
+def test_the_large_photo_benchmark_stays_under_2_gb(golden_weights: Path) -> None:
+    proc = subprocess.run([sys.executable, "scripts/bench_large_photo.py", "--weights", str(golden_weights),
+                           "--json"], capture_output=True, text=True, cwd=REPO, timeout=600, check=True)
+    figures = json.loads(proc.stdout)
+    assert figures["photo"] == "6000x4000" and figures["changed_in_hole"] == 200 * 200
+    assert figures["changed_outside_feathered_hole"] == 0
+    assert figures["peak_rss_mb"] < 2048, figures
+    assert figures["total_s"] < 30, figures
