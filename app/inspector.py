@@ -64,13 +64,19 @@ def render_heat(heat: np.ndarray) -> BufferImage:
     return buffer
 
 
+def percent(weight: float) -> str:
+    """A share of the attention as the tooltip writes it; a trace is not rounded to a misleading 0.0%."""
+    return f"{weight:.1%}" if weight >= 0.0005 else "<0.1%"
+
+
 def sources_text(x: int, y: int, cell: CellSources) -> str:
     """The tooltip: each outlined source's share of the attention at pixel (x, y)."""
     lines = [f"Pixel ({x}, {y}) borrowed from:"]
     for rank, ((x0, y0, x1, y1), weight) in enumerate(cell.top, start=1):
-        lines.append(f"{rank}. {weight:.1%} from ({x0}, {y0})–({x1}, {y1})")
+        lines.append(f"{rank}. {percent(weight)} from ({x0}, {y0})–({x1}, {y1})")
     shown = sum(weight for _, weight in cell.top)
-    lines.append(f"These {len(cell.top)} hold {shown:.1%} of its attention (all sources: {cell.total:.1%}).")
+    lines.append(f"These {len(cell.top)} hold {percent(shown)} of its attention (all sources: "
+                 f"{percent(cell.total)}).")
     return "\n".join(lines)
 
 

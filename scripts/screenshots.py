@@ -1,4 +1,5 @@
-"""Screenshots of the editor for the README: before and after a fill, in a light and a dark theme.
+"""Screenshots of the editor for the README: before and after a fill, in a light and a dark theme, and the
+attention inspector at work on a fill steered away from part of the photo.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py [--weights FILE] [--out docs/screenshots]
 
@@ -17,17 +18,20 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtGui import QColor, QPalette  # noqa: E402
+from PySide6.QtCore import QEvent, QPoint, QPointF, QSettings  # noqa: E402
+from PySide6.QtGui import QColor, QHelpEvent, QPainter, QPalette  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from app.canvas import Tool  # noqa: E402
 from app.main_window import MainWindow  # noqa: E402
 from app.raster import polygon_footprint, segment_footprint  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 PHOTO = SHARED / "data" / "eval" / "kodak_0021.jpg"   # the Portland Head lighthouse; we remove the tower
 TOWER = [(97, 31), (123, 31), (130, 156), (89, 156)]
+EXCLUDED = [(60, 30), (60, 150)]    # a stroke left of the tower, where the fill borrows from when free to
+INSPECTED = (112, 104)              # a filled pixel halfway up the tower
 
 
 def dark_palette() -> QPalette:
@@ -68,7 +72,7 @@ def wait(condition, timeout_s: float = 120.0) -> None:
             raise TimeoutError("the editor did not get there in time")
 
 
-def shoot(weights: str | None, out: Path, suffix: str, workdir: Path) -> None:
+def shoot(weights: str | None, out: Path, suffix: str, workdir: Path, inspector: bool = False) -> None:
     settings = QSettings(str(workdir / f"settings{suffix}.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings=settings, weights=weights)
     window.show()
@@ -89,8 +93,42 @@ def shoot(weights: str | None, out: Path, suffix: str, workdir: Path) -> None:
     wait(lambda: not window.worker.is_busy)
     QTest.qWait(50)
     window.grab().save(str(out / f"editor_after_fill{suffix}.png"))
+    if inspector:
+        shoot_inspector(window, out)
     document.mark_saved()
     window.close()
+
+
+def shoot_inspector(window: MainWindow, out: Path) -> None:
+    """Undo the fill, keep the fill from borrowing left of the tower, fill again and rest the pointer on a filled
+    pixel until its tooltip shows."""
+    window.act_undo.trigger()
+    window.tool_actions[Tool.EXCLUDE].trigger()
+    window.canvas.set_brush_size(36)
+    document = window.document
+    document.begin_stroke("exclude")
+    document.paint(segment_footprint(*EXCLUDED, 36), True)
+    document.end_stroke("Exclude stroke")
+    window.fill()
+    wait(lambda: not window.worker.is_busy)
+    window.tool_actions[Tool.INSPECT].trigger()
+    canvas = window.canvas
+    x, y = INSPECTED
+    for dx in (-2, 0):  # a move to where the pointer already is would be dropped
+        QTest.mouseMove(canvas.viewport(), canvas.mapFromScene(QPointF(x + dx + 0.5, y + 0.5)))
+    wait(lambda: window.inspector.point == INSPECTED, timeout_s=5)
+    viewport = canvas.viewport()
+    at = canvas.mapFromScene(QPointF(x + 0.5, y + 0.5))
+    QApplication.sendEvent(viewport, QHelpEvent(QEvent.Type.ToolTip, at, viewport.mapToGlobal(at)))
+    QTest.qWait(50)
+    shot = window.grab()
+    # A tooltip is a window of its own, which grabbing the main window leaves out: paint it in below the pointer,
+    # where Qt puts it on a screen large enough (the offscreen screen is smaller than the window).
+    tip = next(w for w in QApplication.topLevelWidgets() if w.inherits("QTipLabel") and w.isVisible())
+    painter = QPainter(shot)
+    painter.drawPixmap(viewport.mapTo(window, at) + QPoint(2, 16), tip.grab())
+    painter.end()
+    shot.save(str(out / "inspector.png"))
 
 
 def main() -> int:
@@ -105,7 +143,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         weights = args.weights or default_or_golden_weights(workdir)
-        shoot(weights, out, "", workdir)
+        shoot(weights, out, "", workdir, inspector=True)
         app.setPalette(dark_palette())
         shoot(weights, out, "_dark", workdir)
     print(f"screenshots in {out}")

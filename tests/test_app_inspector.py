@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QFileDialog, QToolTip  # noqa: E402
 import app.inspector as inspector_module  # noqa: E402
 from app.canvas import Tool  # noqa: E402
 from app.canvas_items import OUTLINE_PX  # noqa: E402
-from app.inspector import HOVER_INTERVAL_MS, TOP_K  # noqa: E402
+from app.inspector import HOVER_INTERVAL_MS, TOP_K, percent  # noqa: E402
 from inpaint_core.pipeline import RegionResult  # noqa: E402
 from inpaint_core.regions import Region  # noqa: E402
 from inpaint_core.sources import RegionAttention  # noqa: E402
@@ -95,7 +95,7 @@ def assert_shows(window, x: int, y: int) -> None:
     assert inspector.point == (x, y) and top
     assert [item.rect() for item in inspector.box_items if item.isVisible()] == [rect(box) for box, _ in top]
     tooltip = inspector.tooltip()
-    assert f"({x}, {y})" in tooltip and all(f"{weight:.1%}" in tooltip for _, weight in top)
+    assert f"({x}, {y})" in tooltip and all(f". {percent(weight)} from" in tooltip for _, weight in top)
     heat_item = inspector.heat_item
     assert heat_item.isVisible()
     # the drawn heat map covers its region's box in photo coordinates, and is transparent where nothing was taken
