@@ -19,6 +19,7 @@ from .fill_worker import EngineFactory, EngineInfo, EngineSettings, FillWorker, 
 from .icons import app_icon, themed_icon
 from .inspector import SourceInspector
 from .panels import PANELS, EvidencePanel
+from .recovery import Autosave, offer_recovery
 from .settings_panel import DEVICE_LABELS, EngineSettingsPanel
 
 APP_NAME = "Inpaint Studio"
@@ -58,6 +59,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.worker = FillWorker(engine_factory, self)
+        self.autosave = Autosave(parent=self)
+        self.autosave.failed.connect(lambda message: self.statusBar().showMessage(message, 10000))
         self._build_actions()
         self._build_docks()
         self.inspector = SourceInspector(self.canvas, [panel.view for panel in self.panels.values()], self)
@@ -70,6 +73,7 @@ class MainWindow(QMainWindow):
         self._set_document(None)
         # Load the model once the window is up: start-up stays quick and the window shows "loading" meanwhile.
         QTimer.singleShot(0, self._configure_engine)
+        QTimer.singleShot(0, self, lambda: offer_recovery(self))  # work a crash left behind, once the window is up
 
     # -- construction ---------------------------------------------------------------------------------------------
     def _action(self, text: str, icon: str | None = None, shortcut=None, tip: str | None = None,
@@ -340,6 +344,7 @@ class MainWindow(QMainWindow):
         old = self.document
         self.document = document
         self.canvas.set_document(document)
+        self.autosave.track(document)
         if old is not None:
             old.deleteLater()
         self._save_path = document.loaded.path if document is not None else None
@@ -494,6 +499,7 @@ class MainWindow(QMainWindow):
             QMessageBox.critical(self, "Cannot save the photo", str(exc))
             return False
         document.mark_saved()
+        self.autosave.discard()
         self._save_path = target
         self._update_title()
         self.recent.add(target)
@@ -678,5 +684,6 @@ class MainWindow(QMainWindow):
             return
         self._save_settings()
         self.worker.shutdown()
+        self.autosave.close()
         self._shut_down = True
         event.accept()

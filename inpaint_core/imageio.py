@@ -331,7 +331,7 @@ def write_image(path: str | os.PathLike, rgb: np.ndarray, *, alpha: np.ndarray |
         raise ImageWriteError(f"{path}: unknown image type {path.suffix!r}; use .png, .jpg, .webp, .tif or .bmp")
     img = _pil_image(rgb, alpha, fmt)
     options = _write_options(fmt, like, quality, compress_level)
-    _atomic_write(path, lambda f: img.save(f, format=fmt, **options))
+    write_atomically(path, lambda f: img.save(f, format=fmt, **options))
     return path
 
 
@@ -341,13 +341,15 @@ def write_mask(path: str | os.PathLike, mask: np.ndarray) -> Path:
     if path.suffix.lower() != ".png":
         raise ImageWriteError(f"{path}: masks are written as .png")
     img = Image.fromarray(np.asarray(mask, dtype=bool))
-    _atomic_write(path, lambda f: img.save(f, format="PNG", compress_level=1))
+    write_atomically(path, lambda f: img.save(f, format="PNG", compress_level=1))
     return path
 
 
-def _atomic_write(path: Path, save: Callable[[BinaryIO], None]) -> None:
+def write_atomically(path: Path, save: Callable[[BinaryIO], None]) -> None:
     """Write through ``save`` into a temporary file beside ``path``, flush it to disk and rename it over
-    ``path``: a crash or a full disk leaves either the old file or the new one, never half of one."""
+    ``path``: a crash or a full disk leaves either the old file or the new one, never half of one. Raises
+    ImageWriteError. (Public for the editor's other files that must survive a crash, such as its recovery
+    manifest.)"""
     tmp: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
