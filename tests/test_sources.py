@@ -94,3 +94,18 @@ def test_sources_keep_their_sum_when_the_crop_is_shrunk(golden_weights) -> None:
     for (bx0, by0, bx1, by1), _ in result.top_sources(700, 500, k=5):
         rx0, ry0, rx1, ry1 = result.regions[0].region.box
         assert rx0 <= bx0 < bx1 <= rx1 and ry0 <= by0 < by1 <= ry1
+
+
+def test_a_thin_exclude_stroke_is_not_stepped_over(golden_inpainter) -> None:
+    """A 3-pixel stroke through the strongest source must remove it, though attention works on 8x8 cells."""
+    img = two_textures(256, 512)
+    hole = np.zeros(img.shape[:2], bool)
+    hole[100:140, 250:300] = True
+    free = golden_inpainter.fill(img, hole)
+    heat = free.sources(270, 120)
+    row = int(np.unravel_index(int(np.argmax(heat)), heat.shape)[0])
+    stroke = np.zeros_like(hole)
+    stroke[row:row + 3, :] = True
+    assert heat[stroke].sum() > 0.05
+    steered = golden_inpainter.fill(img, hole, exclude=stroke)
+    assert steered.sources(270, 120)[stroke].sum() == 0

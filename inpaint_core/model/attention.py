@@ -266,7 +266,8 @@ def _contextual_attention(f, b, mask, exclude, needed, fuse, keep_weights, path)
     if mask is None:
         mask = torch.zeros(1, 1, h, w, dtype=f.dtype, device=f.device)
     mask_small = downsample_half(mask.to(f.dtype))
-    exclude_small = None if exclude is None else downsample_half(exclude.to(f.dtype))
+    # Any excluded pixel excludes its matching cell (a nearest resize could step over a thin stroke).
+    exclude_small = None if exclude is None else F.adaptive_max_pool2d(exclude.to(f.dtype), grid)
     valid = valid_background(mask_small, exclude_small).expand(n, -1)
     raw = raw_patches(b)
 
