@@ -18,9 +18,10 @@ from PySide6.QtCore import QObject, QPointF, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QToolTip
 
+from inpaint_core.sources import heat_colours
+
 from .canvas import Canvas
 from .canvas_items import CrosshairItem, HeatOverlayItem, SourceBoxItem
-from .colormap import heat_colours
 from .document import Document, FillEvidence
 from .panels import EvidenceView
 from .qimage import BufferImage, write_argb32

@@ -13,6 +13,7 @@ import numpy as np
 from ..imageio import read_image, read_mask, write_image
 from ..pipeline import InpaintInputError, Inpainter
 from ..regions import DEFAULT_MARGIN, DEFAULT_WORK_SIZE, Strategy
+from ..sources import heat_colours
 from .main import UserError
 
 
@@ -65,14 +66,10 @@ def _sources_image(rgb: np.ndarray, box: tuple[int, int, int, int], heat: np.nda
     """The photo with the heat map of ``point`` over ``box`` (inferno ramp, opacity rising with the weight, as in
     the editor's inspector), its strongest sources outlined and the point marked."""
     out = rgb.copy()
-    peak = float(heat.max())
-    if peak > 0:
-        level = np.clip(heat / peak, 0.0, 1.0)
-        colours = cv2.applyColorMap(np.round(level * 255).astype(np.uint8), cv2.COLORMAP_INFERNO)[..., ::-1]
-        alpha = (0.8 * np.sqrt(level))[..., None]
-        x0, y0, x1, y1 = box
-        region = out[y0:y1, x0:x1].astype(np.float32)
-        out[y0:y1, x0:x1] = np.round(region * (1 - alpha) + colours * alpha).astype(np.uint8)
+    colours, alpha = heat_colours(heat)
+    x0, y0, x1, y1 = box
+    region = out[y0:y1, x0:x1].astype(np.float32)
+    out[y0:y1, x0:x1] = np.round(region * (1 - alpha[..., None]) + colours * alpha[..., None]).astype(np.uint8)
     # A light line just inside each source and a dark one just outside, as in the editor: readable on any photo
     # while a 16-pixel source keeps most of its heat visible. Lines grow with the photo, to stay visible.
     line = max(1, round(max(rgb.shape[:2]) / 1024))
