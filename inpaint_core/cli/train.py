@@ -37,7 +37,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                              "image path per line (on --resume: default the run's data)")
     p.add_argument("--run-dir", type=Path, required=True,
                    help="where the checkpoint, config.yaml, TensorBoard logs (tb/) and generator.safetensors go")
-    p.add_argument("--config", type=Path, help=f"YAML config; every key and its default: {DEFAULT_YAML}")
+    p.add_argument("--config", type=Path, help=f"YAML config; every key and its default: {DEFAULT_YAML}. "
+                                                "With --resume its keys change the run's own config")
     for flag, key, kind, text in _OVERRIDES:
         p.add_argument(flag, dest=key, type=kind, help=text)
     p.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its checkpoint")
@@ -53,12 +54,14 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {key: getattr(args, key) for _, key, _, _ in _OVERRIDES if getattr(args, key) is not None}
 
 
-def _resumed_config(state: dict[str, Any], overrides: dict[str, Any]) -> TrainConfig:
+def _resumed_config(state: dict[str, Any], config_file: Path | None, overrides: dict[str, Any]) -> TrainConfig:
+    """The run's own config, changed by the keys of ``config_file`` and then by the command-line options."""
     base = config_from_dict(state["config"])
-    changed = [k for k in _FROZEN_ON_RESUME if k in overrides and overrides[k] != getattr(base, k)]
+    config = load_config(config_file, overrides, base=base)
+    changed = [k for k in _FROZEN_ON_RESUME if getattr(config, k) != getattr(base, k)]
     if changed:
         raise UserError(f"--resume cannot change {', '.join(changed)} (the critics' shapes depend on it)")
-    return config_from_dict(overrides, base=base)
+    return config
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,11 +75,10 @@ def run(args: argparse.Namespace) -> int:
             return 0
         resume_state = None
         if args.resume:
-            if args.config is not None or args.init_weights is not None:
-                raise UserError("--resume continues with the run's own config and weights; "
-                                "drop --config / --init-weights")
+            if args.init_weights is not None:
+                raise UserError("--resume continues with the run's own weights; drop --init-weights")
             resume_state = load_checkpoint(ckpt)
-            config = _resumed_config(resume_state, _overrides(args))
+            config = _resumed_config(resume_state, args.config, _overrides(args))
         else:
             if ckpt.exists():
                 raise UserError(f"{args.run_dir} already holds a run; add --resume to continue it, "

@@ -147,21 +147,25 @@ def config_from_dict(values: dict[str, Any], base: TrainConfig | None = None) ->
     return merged
 
 
-def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> TrainConfig:
-    """Defaults, then the YAML file (if any), then ``overrides`` (e.g. command-line options)."""
-    values: dict[str, Any] = {}
-    if path is not None:
-        try:
-            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read the config ({exc.strerror or exc})") from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-        if loaded is not None and not isinstance(loaded, dict):
-            raise ConfigError(f"{path}: the config must be a mapping of key: value")
-        values.update(loaded or {})
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """The key: value mapping of a YAML config file (not yet checked against the fields)."""
+    try:
+        loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config ({exc.strerror or exc})") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    if loaded is not None and not isinstance(loaded, dict):
+        raise ConfigError(f"{path}: the config must be a mapping of key: value")
+    return loaded or {}
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None,
+                base: TrainConfig | None = None) -> TrainConfig:
+    """``base`` (defaults if None), then the YAML file (if any), then ``overrides`` (e.g. command-line options)."""
+    values = read_config_file(path) if path is not None else {}
     values.update(overrides or {})
-    return config_from_dict(values)
+    return config_from_dict(values, base)
 
 
 def dump_config(config: TrainConfig) -> str:

@@ -32,6 +32,7 @@ OBJECTIVE = ("generator: 0.001 * (WGAN global + local) + 1.2 * spatially discoun
 class RunResult:
     step: int
     stopped_by: str                      # "max_steps" or "max_minutes"
+    trainer: Trainer                     # this process's models and optimisers as they ended
     losses: dict[str, float] = field(default_factory=dict)  # averages over the last logging window
     checkpoint: Path | None = None       # None outside the main process
     export: Path | None = None
@@ -165,7 +166,7 @@ def _train(config: TrainConfig, data: Path, run_dir: Path, procs: distributed.Pr
     if window.steps:
         meta["losses"] = window.means()
 
-    result = RunResult(step=trainer.step, stopped_by=stopped_by, losses=dict(meta["losses"]))
+    result = RunResult(step=trainer.step, stopped_by=stopped_by, trainer=trainer, losses=dict(meta["losses"]))
     if procs.is_main:
         state = snapshot()
         result.checkpoint = save_checkpoint(checkpoint_path(run_dir), state)

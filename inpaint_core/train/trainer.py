@@ -190,8 +190,10 @@ class Trainer:
         self.step = int(state["step"])
         self.generator.load_state_dict(state["generator"])
         self.critics.load_state_dict(state["critics"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
+        for optimizer, key in ((self.opt_g, "opt_g"), (self.opt_d, "opt_d")):
+            optimizer.load_state_dict(state[key])
+            for group in optimizer.param_groups:  # the current config wins (e.g. a new --lr on resume)
+                group.update(lr=self.config.lr, betas=(self.config.beta1, self.config.beta2))
         for scaler, key in ((self.scaler_g, "scaler_g"), (self.scaler_d, "scaler_d")):
             if state[key]:  # empty when the checkpoint's run had no fp16 loss scaling
                 scaler.load_state_dict(state[key])

@@ -1,0 +1,80 @@
+"""Training runs on real images: exact resume, loss going down, time budget, export, init weights."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from inpaint_core.model.generator import InpaintGenerator
+from inpaint_core.train.checkpoint import checkpoint_path, load_checkpoint
+from inpaint_core.train.config import TrainConfig
+from inpaint_core.train.run import train
+from inpaint_core.weights import ModelCard, load_weights, save_weights
+
+from .conftest import TRAIN_DIR
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def image_list(tmp_path: Path, count: int) -> Path:
+    """A list file of the first ``count`` training images (never the eval set)."""
+    paths = sorted(TRAIN_DIR.glob("*.jpg"))[:count]
+    if len(paths) < count:
+        pytest.skip("shared/data/train is not present beside the repo")
+    listing = tmp_path / "train.txt"
+    listing.write_text("\n".join(map(str, paths)) + "\n")
+    return listing
+
+
+def tiny(**changes) -> TrainConfig:
+    values = dict(size=32, batch=2, workers=0, critic_steps=1, log_every=1, image_every=2, checkpoint_every=100)
+    values.update(changes)
+    return TrainConfig(**values)
+
+
+def test_resume_continues_bit_identically(tmp_path):
+    listing = image_list(tmp_path, 4)
+    config = tiny(warmup_steps=1)
+    straight = train(tiny(warmup_steps=1, max_steps=3), listing, tmp_path / "straight", progress=False)
+    train(tiny(warmup_steps=1, max_steps=2), listing, tmp_path / "resumed", progress=False)
+    state = load_checkpoint(checkpoint_path(tmp_path / "resumed"))
+    assert state["trainer"]["step"] == 2 and state["config"] == tiny(warmup_steps=1, max_steps=2).to_dict()
+    resumed = train(tiny(warmup_steps=1, max_steps=3), listing, tmp_path / "resumed", resume_state=state,
+                    progress=False)
+    assert resumed.step == straight.step == 3 and config.warmup_steps < 3
+    assert resumed.losses == straight.losses  # the step after the resume, every loss, to the last bit
+    for a, b in zip(straight.trainer.generator.state_dict().values(), resumed.trainer.generator.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_time_budget_stops_cleanly_with_checkpoint_and_export(tmp_path):
+    listing = image_list(tmp_path, 2)
+    result = train(tiny(max_steps=50, max_minutes=1e-6), listing, tmp_path / "run", progress=False)
+    assert result.stopped_by == "max_minutes" and result.step == 1
+    assert load_checkpoint(result.checkpoint)["trainer"]["step"] == 1
+    state, card = load_weights(result.export)
+    assert card.channel_order == "RGB" and card.training["steps"] == 1 and card.training["size"] == 32
+    assert card.training["data"] == str(listing) and card.training["images"] == 2 and "date" in card.training
+    assert set(card.metrics["losses"]) >= {"g_loss", "d_loss", "hole_l1"}
+    InpaintGenerator().load_state_dict(state)
+    assert (tmp_path / "run" / "config.yaml").is_file() and any((tmp_path / "run" / "tb").iterdir())
+
+
+def test_init_weights_keep_their_channel_order(tmp_path):
+    listing = image_list(tmp_path, 2)
+    torch.manual_seed(1)
+    start = InpaintGenerator().state_dict()
+    weights = save_weights(tmp_path / "official.safetensors", start,
+                           ModelCard(name="converted", channel_order="BGR", notes="CC BY-NC 4.0"))
+    result = train(tiny(max_steps=1, lr=0.0, warmup_steps=1), listing, tmp_path / "run", init_weights=weights,
+                   progress=False)
+    state, card = load_weights(result.export)
+    assert card.channel_order == "BGR" and card.notes == "CC BY-NC 4.0" and "official.safetensors" in card.source
+    assert all(torch.equal(state[k], v) for k, v in start.items())  # lr 0: the weights it started from
