@@ -12,7 +12,7 @@ from PIL import Image, ImageCms, JpegImagePlugin
 from inpaint_core.imageio import (ImageWriteError, LoadedImage, estimate_jpeg_quality, read_image, read_mask,
                                   write_image, write_mask)
 
-from .test_imageio import blocks, encode, random_rgb
+from .test_imageio import blocks, random_rgb
 
 SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 LAB = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
