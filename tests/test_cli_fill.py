@@ -83,3 +83,12 @@ def test_inspect_outside_the_hole_or_without_stages_is_a_one_line_error(tmp_path
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and expected in err
     assert not (tmp_path / "out.png").exists()  # refused before any model ran
+
+
+def test_unusable_output_path_is_refused_before_filling(tmp_path, golden_weights, capsys) -> None:
+    write_mask(tmp_path / "mask.png", (256, 256), (90, 150, 100, 170))
+    photo = str(EVAL_DIR / "kodak_0007.jpg")
+    for out in (tmp_path / "out.xyz", tmp_path / "missing" / "out.png"):
+        assert main(["fill", photo, str(tmp_path / "mask.png"), "-o", str(out), "--weights", str(golden_weights)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err

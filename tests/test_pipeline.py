@@ -138,3 +138,15 @@ def test_bf16_precision_fills_close_to_fp32(golden_weights, golden_inpainter, ph
     low = Inpainter(golden_weights, device="cpu", precision="bf16").fill(photo, mask).composite.astype(int)
     assert np.array_equal(low[~mask], photo[~mask])
     assert np.abs(low - reference)[mask].mean() < 3.0
+
+
+def test_a_mask_of_scattered_specks_is_filled_in_one_pass(golden_weights) -> None:
+    from inpaint_core.regions import MAX_REGIONS, plan_regions
+
+    specks = np.zeros((3000, 3000), bool)
+    specks[100::400, 100::400] = True  # 64 isolated pixels, far apart
+    regions = plan_regions(specks, Strategy.CROP, work_size=512)
+    assert len(regions) == 1 and regions[0].scale < 1
+    few = np.zeros((3000, 3000), bool)
+    few[100:110, 100:110] = few[2800:2810, 2800:2810] = True
+    assert len(plan_regions(few, Strategy.CROP, work_size=512)) == 2 <= MAX_REGIONS

@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..imageio import read_image, read_mask, write_image
+from ..imageio import FORMATS_BY_SUFFIX, read_image, read_mask, write_image
 from ..pipeline import InpaintInputError, Inpainter
 from ..regions import DEFAULT_MARGIN, DEFAULT_WORK_SIZE, Strategy
 from ..sources import heat_colours
@@ -93,6 +93,11 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{args.out} exists; pass --overwrite to replace it")
     if args.out.resolve() == args.image.resolve():
         raise UserError("--out is the input photo itself; write the result to a new file")
+    if args.out.suffix.lower() not in FORMATS_BY_SUFFIX:
+        raise UserError(f"{args.out}: unknown image type {args.out.suffix!r}; use one of "
+                        f"{', '.join(sorted(FORMATS_BY_SUFFIX))}")
+    if not args.out.parent.is_dir():
+        raise UserError(f"{args.out.parent}: no such folder for the output")
     if args.inspect and not args.save_stages:
         raise UserError("--inspect writes its pictures into the --save-stages folder: pass --save-stages DIR too")
     photo = read_image(args.image)
