@@ -149,6 +149,9 @@ def _train(config: TrainConfig, data: Path, run_dir: Path, procs: distributed.Pr
                         writer.add_scalar(f"loss/{key}", value, step)
                     writer.add_scalar("speed/seconds_per_step", window.seconds / window.steps, step)
                 window = _Window()
+            # Checkpoint before anything optional, so a failure after it never costs the steps since the last one.
+            if procs.is_main and step % config.checkpoint_every == 0:
+                save_checkpoint(checkpoint_path(run_dir), snapshot())
             if writer is not None and step % config.image_every == 0:
                 flip = (lambda x: x.flip(1)) if bgr else (lambda x: x)
                 grid = sample_grid(flip(images), mask, flip(out.coarse), flip(out.refined), out.attention.offsets)
@@ -157,8 +160,6 @@ def _train(config: TrainConfig, data: Path, run_dir: Path, procs: distributed.Pr
             if distributed.any_process(out_of_time, procs, device):
                 stopped_by = "max_minutes"
                 break
-            if procs.is_main and step % config.checkpoint_every == 0:
-                save_checkpoint(checkpoint_path(run_dir), snapshot())
     finally:
         bar.close()
         if writer is not None:

@@ -18,7 +18,7 @@ def sample_grid(truth: torch.Tensor, mask: torch.Tensor, coarse: torch.Tensor, r
     pipeline composes them; the hole in the input is what the network sees (zeros, i.e. mid grey)."""
     n = min(rows, truth.shape[0])
     truth, coarse, refined, offsets = truth[:n], coarse[:n], refined[:n], offsets[:n]
-    mask = mask.expand(truth.shape[0], 1, -1, -1).to(truth.dtype)
+    mask = mask[:n].expand(n, 1, -1, -1).to(truth.dtype)  # one mask per batch, or one per sample
     known = truth * (1 - mask)
     columns = [to_uint8(known), to_uint8(coarse * mask + known), to_uint8(refined * mask + known)]
     flow = offsets_to_rgb(offsets.cpu().numpy())
