@@ -25,6 +25,7 @@ from .model.attention import contextual_attention
 from .model.generator import InpaintGenerator, reach_back
 from .model.layers import GenConv, resize_nearest
 from .pipeline import configure_threads
+from .weights import DEFAULT_WEIGHTS, load_generator_state, load_weights
 
 MASK_KINDS = ("center", "box", "strokes")
 
@@ -58,6 +59,7 @@ class BenchReport:
     threads: int
     cpu: str
     conv_ceiling_gflops: float
+    weights: str = ""
     sizes: list[SizeFigures] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -217,18 +219,28 @@ def bench_size(model: InpaintGenerator, size: int, mask_kind: str, device: torch
         attention_max_abs_diff_in_needed=diff, bf16_seconds_median=bf16_median, bf16_psnr_vs_fp32_db=bf16_psnr)
 
 
+def _model(weights: Path | None) -> tuple[InpaintGenerator, str]:
+    """Trained weights when there are any (the bf16 quality figure needs them); speed is the same with random
+    ones, so the bench still runs without weights."""
+    model = InpaintGenerator()
+    path = weights or (DEFAULT_WEIGHTS if DEFAULT_WEIGHTS.is_file() else None)
+    if path is None:
+        return model, "random (no weights found; the bf16 PSNR is then meaningless)"
+    state, _ = load_weights(path)
+    load_generator_state(model, state, str(path))
+    return model, str(path)
+
+
 def run_bench(sizes: list[int], mask_kind: str = "center", device: str = "cpu", repeats: int = 5,
-              bf16: bool = False, channels_last: bool = False) -> BenchReport:
+              bf16: bool = False, weights: Path | None = None) -> BenchReport:
     threads = configure_threads()
     dev = torch.device(device)
-    model = InpaintGenerator().eval().to(dev)
-    # Random weights: speed does not depend on their values, and the bench must run without shipped weights.
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
+    model, source = _model(weights)
+    model = model.eval().requires_grad_(False).to(dev)
     ceiling = conv_ceiling_gflops(dev)
     cpu = platform.processor() or platform.machine()
     report = BenchReport(device=device, torch_version=torch.__version__, threads=threads, cpu=cpu,
-                         conv_ceiling_gflops=ceiling)
+                         conv_ceiling_gflops=ceiling, weights=source)
     for size in sizes:
         report.sizes.append(bench_size(model, size, mask_kind, dev, repeats, ceiling, bf16))
     return report
@@ -236,7 +248,7 @@ def run_bench(sizes: list[int], mask_kind: str = "center", device: str = "cpu", 
 
 def format_report(report: BenchReport) -> str:
     lines = [f"device {report.device}, torch {report.torch_version}, {report.threads} threads; conv ceiling "
-             f"(3x3 128->128 at 128x128) {report.conv_ceiling_gflops:.1f} GFLOP/s", "",
+             f"(3x3 128->128 at 128x128) {report.conv_ceiling_gflops:.1f} GFLOP/s; weights {report.weights}", "",
              "| size | mask | GMAC coarse / refine / attn (dense, fast) | median s | min s | GFLOP/s | of ceiling | "
              "peak MB | attn dense s | attn fast s | speed-up | max diff | bf16 s | bf16 PSNR dB |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]

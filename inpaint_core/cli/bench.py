@@ -11,13 +11,13 @@ from .main import UserError
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from ..bench import MASK_KINDS
 
-    p = sub.add_parser("bench", help="time the model at several sizes (random weights; speed does not depend on them)")
+    p = sub.add_parser("bench", help="time the model at several sizes")
     p.add_argument("--sizes", default="256,512,1024", help="comma-separated square sizes, multiples of 8")
     p.add_argument("--mask", default="center", choices=MASK_KINDS)
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--repeats", type=int, default=5, help="timed runs per size after one warm-up run")
     p.add_argument("--bf16", action="store_true", help="also time bfloat16 autocast and report its PSNR cost")
-    p.add_argument("--channels-last", action="store_true", help="run the model in channels-last memory format")
+    p.add_argument("--weights", type=Path, help="weights for the bf16 quality figure (default: the shipped ones)")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
     p.set_defaults(run=run)
 
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("every size must be a multiple of 8 and at least 64")
     if args.device == "cuda" and not torch.cuda.is_available():
         raise UserError("--device cuda: PyTorch sees no CUDA GPU here")
-    report = run_bench(sizes, args.mask, args.device, args.repeats, args.bf16, args.channels_last)
+    report = run_bench(sizes, args.mask, args.device, args.repeats, args.bf16, args.weights)
     print(format_report(report))
     if args.json:
         args.json.write_text(json.dumps(to_numpy_safe(report), indent=2))
