@@ -11,15 +11,17 @@ import argparse
 import statistics
 import sys
 import time
+from typing import Callable
 
 import torch
 
 from inpaint_core.train.config import TrainConfig
 from inpaint_core.train.distributed import pick_device
+from inpaint_core.train.run import flush_denormals
 from inpaint_core.train.trainer import Trainer
 
 
-def _median_seconds(fn, repeats: int, device: torch.device) -> float:
+def _median_seconds(fn: Callable[[], object], repeats: int, device: torch.device) -> float:
     times = []
     for _ in range(repeats):
         if device.type == "cuda":
@@ -30,6 +32,19 @@ def _median_seconds(fn, repeats: int, device: torch.device) -> float:
             torch.cuda.synchronize(device)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def _bench(args: argparse.Namespace, amp: str, device: torch.device, images: torch.Tensor) -> None:
+    """Print the median seconds of a critic step, a generator update and a full step with ``amp``."""
+    config = TrainConfig(size=args.size, batch=args.batch, critic_steps=args.critic_steps, amp=amp,
+                         device=args.device, workers=0)
+    trainer = Trainer(config, device)
+    trainer.train_step(lambda: images)  # warm-up: allocations, oneDNN/cuDNN kernel choice
+    critic = _median_seconds(lambda: trainer.critic_step(images), args.repeats, device)
+    generator = _median_seconds(lambda: trainer.generator_step(images), args.repeats, device)
+    full = _median_seconds(lambda: trainer.train_step(lambda: images), args.repeats, device)
+    print(f"amp {amp:4s}: critic step {critic:7.3f} s | generator update alone {generator:7.3f} s | "
+          f"full step (critic x{args.critic_steps} + generator) {full:7.3f} s")
 
 
 def main() -> int:
@@ -48,16 +63,9 @@ def main() -> int:
     images = torch.rand(args.batch, 3, args.size, args.size, device=device) * 2 - 1
     print(f"device {device}, {args.threads} threads, {args.size}x{args.size}, batch {args.batch}, "
           f"{args.critic_steps} critic steps per generator step, torch {torch.__version__}")
-    for amp in args.amp:
-        config = TrainConfig(size=args.size, batch=args.batch, critic_steps=args.critic_steps, amp=amp,
-                             device=args.device, workers=0)
-        trainer = Trainer(config, device)
-        trainer.train_step(lambda: images)  # warm-up: allocations, oneDNN/cuDNN kernel choice
-        critic = _median_seconds(lambda: trainer.critic_step(images), args.repeats, device)
-        generator = _median_seconds(lambda: trainer.generator_step(images), args.repeats, device)
-        full = _median_seconds(lambda: trainer.train_step(lambda: images), args.repeats, device)
-        print(f"amp {amp:4s}: critic step {critic:7.3f} s | generator update alone {generator:7.3f} s | "
-              f"full step (critic x{args.critic_steps} + generator) {full:7.3f} s")
+    with flush_denormals():  # as training runs
+        for amp in args.amp:
+            _bench(args, amp, device, images)
     return 0
 
 

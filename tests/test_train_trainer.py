@@ -106,7 +106,7 @@ def test_bf16_keeps_the_attention_in_fp32():
             module.register_forward_pre_hook(lambda m, args: seen.update(dtype=args[0].dtype))
     losses = trainer.critic_step(_images())
     g_losses, out, _ = trainer.generator_step(_images())
-    assert seen["dtype"] == torch.float32 and out.refined.dtype == torch.float32
+    assert seen["dtype"] == torch.float32 and out.refined.dtype == torch.bfloat16
     assert all(torch.isfinite(v) for v in {**losses, **g_losses}.values())
     ref_losses, *_ = reference.generator_step(_images())
     assert g_losses["l1_loss"].item() == pytest.approx(ref_losses["l1_loss"].item(), rel=0.05)

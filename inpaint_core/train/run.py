@@ -6,11 +6,12 @@ the end, ``generator.safetensors`` (the generator alone, with its model card).
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import torch
 from tqdm import tqdm
@@ -80,6 +81,21 @@ def export_checkpoint(state: dict[str, Any], path: str | Path, name: str) -> Pat
                                                                         state["trainer"]["step"]))
 
 
+@contextlib.contextmanager
+def flush_denormals() -> Iterator[None]:
+    """Treat denormal floats as zero on the CPU while training.
+
+    The attention's softmax (scale 10) leaves many weights below 1e-38; x86 handles such denormals in microcode,
+    which made a 256x256 generator step 5x slower (its attention matrix products 40x). Flushing them changes
+    values by less than 1e-38. torch has no getter for the flag, so it is restored to the default (off).
+    """
+    torch.set_flush_denormal(True)
+    try:
+        yield
+    finally:
+        torch.set_flush_denormal(False)
+
+
 def train(config: TrainConfig, data: str | Path, run_dir: str | Path, *, resume_state: dict[str, Any] | None = None,
           init_weights: str | Path | None = None, progress: bool = True) -> RunResult:
     """Train until ``config.max_steps`` generator steps or ``config.max_minutes``; checkpoint and export.
@@ -89,7 +105,8 @@ def train(config: TrainConfig, data: str | Path, run_dir: str | Path, *, resume_
     """
     procs, device = distributed.start(config.device)
     try:
-        return _train(config, Path(data), Path(run_dir), procs, device, resume_state, init_weights, progress)
+        with flush_denormals():
+            return _train(config, Path(data), Path(run_dir), procs, device, resume_state, init_weights, progress)
     finally:
         distributed.stop()
 

@@ -19,10 +19,9 @@ from ..masks import TrainingMasks
 from ..model.critics import Critics
 from ..model.generator import GeneratorOutput, InpaintGenerator
 from ..weights import load_generator_state
-from .config import TrainConfig
+from .config import ConfigError, TrainConfig
 from .distributed import Processes
 from .losses import crop, gradient_penalty, hole_l1, interpolates, reconstruction_losses, wgan_losses
-from .precision import autocast_dtype, convs_in_low_precision
 
 Losses = dict[str, torch.Tensor]
 
@@ -34,6 +33,16 @@ def tf_default_init(model: nn.Module) -> None:
         if isinstance(module, (nn.Conv2d, nn.Linear)):
             nn.init.xavier_uniform_(module.weight)
             nn.init.zeros_(module.bias)
+
+
+def autocast_dtype(amp: str, device: torch.device) -> torch.dtype | None:
+    """None for "off"; bf16 anywhere; fp16 on CUDA only (with loss scaling). The generator's contextual
+    attention computes in fp32 under autocast regardless (its softmax scale of 10 amplifies rounding)."""
+    if amp == "off":
+        return None
+    if amp == "fp16" and device.type != "cuda":
+        raise ConfigError("amp fp16 needs a CUDA device; use bf16 on the CPU")
+    return torch.bfloat16 if amp == "bf16" else torch.float16
 
 
 def _wrap(model: nn.Module, procs: Processes, device: torch.device, find_unused: bool = False) -> nn.Module:
@@ -60,8 +69,6 @@ class Trainer:
         self.critics.to(device)
 
         self.amp_dtype = autocast_dtype(config.amp, device)
-        if self.amp_dtype is not None:
-            convs_in_low_precision(self.generator, device.type, self.amp_dtype)
         # stage 2 gets no gradient while only the coarse stage trains; DDP must be told to expect that
         coarse_warmup = config.warmup_steps > 0 and config.warmup_mode == "coarse"
         self.generator_ddp = _wrap(self.generator, procs, device, find_unused=coarse_warmup)
@@ -104,7 +111,7 @@ class Trainer:
         cfg, size = self.config, self.config.local_size
         rng = self.rng(sub)
         mask, boxes = self.sample_masks(images.shape[0], rng)
-        with torch.no_grad():
+        with torch.no_grad(), self.autocast():
             refined = self.generator(images, mask).refined.float()
         fake = refined * mask + images * (1.0 - mask)
         real_local, fake_local = crop(images, boxes, size), crop(fake, boxes, size)
@@ -122,15 +129,17 @@ class Trainer:
         gp_local = gradient_penalty(mixed_local_scores, mixed_local, crop(mask, boxes, size), scale)
         loss = d_global + d_local + cfg.wgan_gp_lambda * (gp_global + gp_local)
         self._update(loss, self.opt_d, self.scaler_d)
-        return {"d_loss": loss, "d_global": d_global, "d_local": d_local, "gp_global": gp_global,
-                "gp_local": gp_local}
+        losses = {"d_loss": loss, "d_global": d_global, "d_local": d_local, "gp_global": gp_global,
+                  "gp_local": gp_local}
+        return {k: v.detach() for k, v in losses.items()}
 
     def generator_step(self, images: torch.Tensor) -> tuple[Losses, GeneratorOutput, torch.Tensor]:
         """One generator update; also returns its output and mask for pictures."""
         cfg, size = self.config, self.config.local_size
         gan = not self.in_warmup
         mask, boxes = self.sample_masks(images.shape[0], self.rng(cfg.critic_steps))
-        out = self.generator_ddp(images, mask)
+        with self.autocast():
+            out = self.generator_ddp(images, mask)
         x1, x2 = out.coarse.float(), out.refined.float()
         coarse_only = self.in_warmup and cfg.warmup_mode == "coarse"
         l1, ae = reconstruction_losses(images, x1, None if coarse_only else x2, mask, boxes, size, cfg.gamma,
@@ -163,7 +172,7 @@ class Trainer:
         images = next_batch()
         losses, out, mask = self.generator_step(images)
         for key in critic_losses[0] if critic_losses else ():
-            losses[key] = torch.stack([c[key].detach() for c in critic_losses]).mean()
+            losses[key] = torch.stack([c[key] for c in critic_losses]).mean()
         self.step += 1
         return losses, out, mask, images
 
