@@ -7,7 +7,6 @@ as known, so attention may borrow from it but nothing is filled there).
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ import cv2
 import numpy as np
 import torch
 
+from .cpu import configure_threads, flush_denormals
 from .flow import offsets_to_rgb
 from .model.generator import InpaintGenerator
 from .model.layers import GenConv
@@ -91,33 +91,6 @@ class InpaintResult:
         weight), strongest first; empty where (x, y) was not filled."""
         found = self._attention_at(x, y)
         return [] if found is None else found[0].top(found[1], k)
-
-
-def physical_cores() -> int:
-    """Physical cores available to this process (hyper-threads share a core's vector units, so PyTorch's
-    conv kernels gain nothing from them)."""
-    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    try:
-        pairs = set()
-        physical = core = None
-        for line in open("/proc/cpuinfo", encoding="ascii", errors="replace"):
-            if line.startswith("physical id"):
-                physical = line.split(":")[1].strip()
-            elif line.startswith("core id"):
-                core = line.split(":")[1].strip()
-                pairs.add((physical, core))
-        if pairs:
-            return max(1, min(available, len(pairs)))
-    except OSError:
-        pass
-    return max(1, available)
-
-
-def configure_threads(threads: int | None = None) -> int:
-    """Set PyTorch's intra-op threads (default: physical cores) and return the number used."""
-    threads = threads or physical_cores()
-    torch.set_num_threads(threads)
-    return threads
 
 
 def _physical_device(device: str) -> torch.device:
@@ -308,7 +281,7 @@ class Inpainter:
         t1 = time.perf_counter()
         watcher = _StepWatcher(self.model, progress, cancel, start, span, "filling")
         low_precision = torch.autocast(self._device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
-        with torch.inference_mode(), watcher.attached(), low_precision:
+        with torch.inference_mode(), watcher.attached(), low_precision, flush_denormals():
             out = self.model(x, m, exclude=ex, keep_attention=True)
         t2 = time.perf_counter()
         attention = self._hole_attention(out.attention, hole, region, (work_h, work_w))
