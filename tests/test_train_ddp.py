@@ -15,13 +15,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _worker(listing: str, out_dir: str) -> None:
-    sys.path.insert(0, str(REPO))
     from inpaint_core.train.config import TrainConfig
     from inpaint_core.train.run import train
 
     torch.set_num_threads(1)
-    config = TrainConfig(size=32, batch=2, workers=0, critic_steps=1, warmup_steps=1, max_steps=2, device="cpu",
-                         log_every=1)
+    # one step of stage 1 alone (stage 2 frozen, DDP over stage 1), then the full GAN step (DDP rebuilt)
+    config = TrainConfig(size=32, batch=2, workers=0, critic_steps=1, warmup_steps=1, warmup_mode="coarse",
+                         max_steps=2, device="cpu", log_every=1)
     result = train(config, listing, Path(out_dir) / "run", progress=False)
     trainer = result.trainer
     torch.save({"step": result.step, "generator": trainer.generator.state_dict(),

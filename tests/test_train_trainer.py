@@ -63,6 +63,7 @@ def test_warmup_uses_no_critic_and_coarse_mode_trains_stage_one_only():
     assert not _changed(trainer.critics, d_before)
     losses, *_ = trainer.train_step(lambda: calls.append(1) or _images())  # after warm-up: the full schedule
     assert len(calls) == 1 + 1 + 5 and "d_loss" in losses and "g_global" in losses
+    assert _changed(trainer.generator, g_before) == set(g_before)  # stage 2 trains again
 
 
 def test_tf_default_initialisation():

@@ -45,11 +45,12 @@ def autocast_dtype(amp: str, device: torch.device) -> torch.dtype | None:
     return torch.bfloat16 if amp == "bf16" else torch.float16
 
 
-def _wrap(model: nn.Module, procs: Processes, device: torch.device, find_unused: bool = False) -> nn.Module:
+def _wrap(model: nn.Module, procs: Processes, device: torch.device) -> nn.Module:
+    """DDP over the parameters that require gradients now (so it must be rebuilt when that set changes)."""
     if not procs.distributed:
         return model
     ids = [device.index] if device.type == "cuda" else None
-    return DistributedDataParallel(model, device_ids=ids, find_unused_parameters=find_unused)
+    return DistributedDataParallel(model, device_ids=ids)
 
 
 class Trainer:
@@ -69,9 +70,8 @@ class Trainer:
         self.critics.to(device)
 
         self.amp_dtype = autocast_dtype(config.amp, device)
-        # stage 2 gets no gradient while only the coarse stage trains; DDP must be told to expect that
-        coarse_warmup = config.warmup_steps > 0 and config.warmup_mode == "coarse"
-        self.generator_ddp = _wrap(self.generator, procs, device, find_unused=coarse_warmup)
+        self.generator_ddp: nn.Module = self.generator
+        self._stage2_frozen: bool | None = None  # set (and the generator wrapped) by the first generator step
         self.critics_ddp = _wrap(self.critics, procs, device)
 
         betas = (config.beta1, config.beta2)
@@ -100,6 +100,20 @@ class Trainer:
     @property
     def in_warmup(self) -> bool:
         return self.step < self.config.warmup_steps
+
+    @property
+    def coarse_only(self) -> bool:
+        """Warming up stage 1 alone (the official PRETRAIN_COARSE_NETWORK)."""
+        return self.in_warmup and self.config.warmup_mode == "coarse"
+
+    def _prepare_generator(self) -> None:
+        """Freeze stage 2 while only stage 1 trains (its parameters get no gradient, and DDP would wait for
+        them), thaw it afterwards; rewrap the generator for DDP whenever that changes."""
+        if self._stage2_frozen == self.coarse_only:
+            return
+        self.generator.refine.requires_grad_(not self.coarse_only)
+        self.generator_ddp = _wrap(self.generator, self.procs, self.device)
+        self._stage2_frozen = self.coarse_only
 
     def autocast(self) -> contextlib.AbstractContextManager:
         if self.amp_dtype is None:
@@ -138,10 +152,11 @@ class Trainer:
         cfg, size = self.config, self.config.local_size
         gan = not self.in_warmup
         mask, boxes = self.sample_masks(images.shape[0], self.rng(cfg.critic_steps))
+        self._prepare_generator()
+        coarse_only = self.coarse_only
         with self.autocast():
             out = self.generator_ddp(images, mask)
         x1, x2 = out.coarse.float(), out.refined.float()
-        coarse_only = self.in_warmup and cfg.warmup_mode == "coarse"
         l1, ae = reconstruction_losses(images, x1, None if coarse_only else x2, mask, boxes, size, cfg.gamma,
                                        cfg.coarse_l1_alpha)
         loss = cfg.l1_loss_alpha * l1 + cfg.ae_loss_alpha * ae
