@@ -1,4 +1,5 @@
-"""Seconds per training step: one critic update, and one full step (its critic updates plus the generator update).
+"""Seconds per training step: one critic update, one generator update, one full step (its critic updates plus
+the generator update), and one L1-only warm-up step (the generator update without critics).
 
     .venv/bin/python scripts/bench_train_step.py --size 256 --batch 4 --amp off bf16
 
@@ -8,6 +9,7 @@ timed runs after one untimed warm-up step.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import sys
 import time
@@ -43,8 +45,11 @@ def _bench(args: argparse.Namespace, amp: str, device: torch.device, images: tor
     critic = _median_seconds(lambda: trainer.critic_step(images), args.repeats, device)
     generator = _median_seconds(lambda: trainer.generator_step(images), args.repeats, device)
     full = _median_seconds(lambda: trainer.train_step(lambda: images), args.repeats, device)
-    print(f"amp {amp:4s}: critic step {critic:7.3f} s | generator update alone {generator:7.3f} s | "
-          f"full step (critic x{args.critic_steps} + generator) {full:7.3f} s")
+    warm = Trainer(dataclasses.replace(config, warmup_steps=10**9), device)
+    warm.train_step(lambda: images)
+    warmup = _median_seconds(lambda: warm.train_step(lambda: images), args.repeats, device)
+    print(f"amp {amp:4s}: critic step {critic:7.3f} s | generator update {generator:7.3f} s | "
+          f"full step (critic x{args.critic_steps} + generator) {full:7.3f} s | L1 warm-up step {warmup:7.3f} s")
 
 
 def main() -> int:
