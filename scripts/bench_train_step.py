@@ -17,9 +17,9 @@ from typing import Callable
 
 import torch
 
+from inpaint_core.cpu import flush_denormals
 from inpaint_core.train.config import TrainConfig
 from inpaint_core.train.distributed import pick_device
-from inpaint_core.cpu import flush_denormals
 from inpaint_core.train.trainer import Trainer
 
 
