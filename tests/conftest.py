@@ -15,6 +15,17 @@ EVAL_DIR = SHARED / "data" / "eval"
 TRAIN_DIR = SHARED / "data" / "train"
 
 
+@pytest.fixture
+def one_torch_thread():
+    """Training tests run on one thread: faster on a shared 2-core machine, and repeatable sums."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def golden_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The official code's golden checkpoint (random weights, BGR) converted to safetensors."""

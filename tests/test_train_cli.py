@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from inpaint_core.cli.main import main
 from inpaint_core.train.checkpoint import checkpoint_path, load_checkpoint
@@ -13,12 +12,7 @@ from .test_train_run import image_list
 TINY = ["--size", "32", "--batch", "2", "--workers", "0", "--no-progress"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_train_export_resume(tmp_path, capsys):

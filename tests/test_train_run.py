@@ -15,12 +15,7 @@ from inpaint_core.weights import ModelCard, load_weights, save_weights
 from .conftest import TRAIN_DIR
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def image_list(tmp_path: Path, count: int) -> Path:

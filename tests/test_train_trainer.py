@@ -12,12 +12,7 @@ from inpaint_core.train.config import ConfigError, TrainConfig
 from inpaint_core.train.trainer import Trainer
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _images(n: int = 2, size: int = 32) -> torch.Tensor:
