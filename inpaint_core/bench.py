@@ -22,7 +22,7 @@ import torch
 
 from .masks import stroke_mask
 from .model.attention import contextual_attention
-from .model.generator import InpaintGenerator, reach_back
+from .model.generator import InpaintGenerator, network_input, reach_back
 from .model.layers import GenConv, resize_nearest
 from .cpu import configure_threads, flush_denormals
 from .weights import DEFAULT_WEIGHTS, load_generator_state, load_weights
@@ -184,8 +184,7 @@ def bench_size(model: InpaintGenerator, size: int, mask_kind: str, device: torch
         peak = memory.peak_mb()
 
         # The attention op alone, dense vs fast, on the features the model really produces.
-        features = model.refine.attention_encoder(torch.cat([image * (1 - hole), torch.ones_like(hole),
-                                                             hole], dim=1))
+        features = model.refine.attention_encoder(network_input(image * (1 - hole), hole))
         quarter = resize_nearest(hole, features.shape[-2:])
         needed = reach_back(hole, [*model.refine.attention_decoder, *model.refine.decoder])
         dense = contextual_attention(features, features, quarter, path="dense")
