@@ -154,12 +154,17 @@ class _PeakMemory:
     def peak_mb(self) -> float:
         if self.device.type == "cuda":
             return torch.cuda.max_memory_allocated() / 2**20
-        with contextlib.suppress(OSError):
-            for line in Path("/proc/self/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return rss / 1024 if platform.system() == "Linux" else rss / 2**20
+        return peak_resident_mb()
+
+
+def peak_resident_mb() -> float:
+    """This process's peak resident memory in MB: VmHWM on Linux (resettable), else getrusage's maximum."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 1024 if platform.system() == "Linux" else rss / 2**20
 
 
 def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:

@@ -25,16 +25,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from inpaint_core.bench import peak_resident_mb  # noqa: E402
 from inpaint_core.imageio import read_image, write_image  # noqa: E402
 from inpaint_core.pipeline import Inpainter  # noqa: E402
 from inpaint_core.regions import DEFAULT_MARGIN, DEFAULT_WORK_SIZE, Strategy  # noqa: E402
-
-
-def peak_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status (not Linux?)")
 
 
 def synthetic_photo(width: int, height: int, seed: int = 0) -> np.ndarray:
@@ -83,7 +77,7 @@ def run(weights: Path, width: int, height: int, hole: int, strategy: str, work_s
         "load_model_s": round(t1 - t0, 3), "read_s": round(t2 - t1, 3), "fill_s": round(t3 - t2, 3),
         "model_s": round(result.timings.get("model", 0.0), 3), "write_s": round(t4 - t3, 3),
         "total_s": round(t4 - t0, 3), "second_fill_s": round(t5 - t4, 3), "changed_in_hole": int(changed[mask].sum()),
-        "changed_outside_feathered_hole": int((changed & ~near).sum()), "peak_rss_mb": round(peak_rss_mb(), 1),
+        "changed_outside_feathered_hole": int((changed & ~near).sum()), "peak_rss_mb": round(peak_resident_mb(), 1),
     }
 
 
