@@ -86,15 +86,18 @@ def stroke_mask(image_hw: tuple[int, int], rng: np.random.Generator, *, max_stro
 
 
 def box_around(mask: np.ndarray, box_hw: tuple[int, int]) -> Box:
-    """A ``box_hw`` box centred on the bounding box of the hole, shifted to lie inside the image."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
+    """A ``box_hw`` box centred on the hole pixel nearest the middle of the hole's bounding box, shifted to lie
+    inside the image. Centring on a hole pixel (not on the bounding box itself, which for strokes can fall in
+    a gap) guarantees the box holds some of the hole: the local critic's gradient penalty is taken over it."""
+    rows, cols = np.nonzero(mask)
     if rows.size == 0:
         raise ValueError("the mask has no hole")
+    middle_row, middle_col = (rows.min() + rows.max() + 1) / 2, (cols.min() + cols.max() + 1) / 2
+    nearest = int(np.argmin((rows - middle_row) ** 2 + (cols - middle_col) ** 2))
     h, w = mask.shape
     bh, bw = box_hw
-    top = (rows[0] + rows[-1] + 1) // 2 - bh // 2
-    left = (cols[0] + cols[-1] + 1) // 2 - bw // 2
+    top = rows[nearest] - bh // 2
+    left = cols[nearest] - bw // 2
     return Box(int(np.clip(top, 0, h - bh)), int(np.clip(left, 0, w - bw)), bh, bw)
 
 

@@ -65,6 +65,22 @@ def test_local_box_of_strokes_is_inside_and_centred():
     assert box_around(mask, (16, 16)) == Box(24, 22, 16, 16)
 
 
+def test_local_box_holds_hole_pixels_when_the_strokes_leave_the_middle_empty():
+    mask = np.zeros((128, 128), bool)
+    mask[:, :6] = mask[:, -6:] = True  # two strokes at the borders, nothing in the middle
+    box = box_around(mask, (64, 64))
+    assert mask[box.top:box.top + 64, box.left:box.left + 64].any()
+
+
+def test_every_sampled_local_box_holds_hole_pixels():
+    """The local critic's gradient penalty is taken over the hole inside its box: an empty box gives NaN."""
+    masks = TrainingMasks(size=128, box_size=64, max_delta=16, stroke_prob=1.0)
+    rng = np.random.default_rng(0)
+    for _ in range(1500):
+        mask, box = masks.sample(rng)
+        assert mask[box.top:box.top + 64, box.left:box.left + 64].any()
+
+
 def test_mix_ratio_and_crop_boxes():
     masks = TrainingMasks(size=64, box_size=32, max_delta=8, stroke_prob=0.3)
     rng = np.random.default_rng(3)

@@ -79,6 +79,15 @@ def test_gradient_penalty_of_a_linear_critic():
     assert scaled.item() == pytest.approx(gp.item(), rel=1e-5)
 
 
+def test_gradient_penalty_stays_finite_where_the_hole_gets_no_gradient():
+    """A sample whose crop holds no hole pixels has slope 0: penalty 1, and a finite (zero) gradient."""
+    w = torch.randn(1, 2, 3, 3, requires_grad=True)
+    mixed = interpolates(torch.randn(2, 2, 3, 3), torch.randn(2, 2, 3, 3), torch.rand(2))
+    gp = gradient_penalty((mixed * w).sum(dim=(1, 2, 3)), mixed, torch.zeros(2, 1, 3, 3))
+    (grad_w,) = torch.autograd.grad(gp, w)
+    assert gp.item() == pytest.approx(1.0, abs=1e-5) and torch.equal(grad_w, torch.zeros_like(grad_w))
+
+
 def test_hole_l1_counts_hole_pixels_only():
     gt = torch.zeros(2, 3, 2, 2)
     x = torch.ones(2, 3, 2, 2)

@@ -9,7 +9,8 @@ import torch
 from inpaint_core.model.generator import InpaintGenerator
 from inpaint_core.train.checkpoint import checkpoint_path, load_checkpoint
 from inpaint_core.train.config import TrainConfig
-from inpaint_core.train.run import train
+from inpaint_core.train.run import TrainingDiverged, train
+from inpaint_core.train.trainer import Trainer
 from inpaint_core.weights import ModelCard, load_weights, save_weights
 
 from .conftest import TRAIN_DIR
@@ -73,3 +74,20 @@ def test_init_weights_keep_their_channel_order(tmp_path):
     state, card = load_weights(result.export)
     assert card.channel_order == "BGR" and card.notes == "CC BY-NC 4.0" and "official.safetensors" in card.source
     assert all(torch.equal(state[k], v) for k, v in start.items())  # lr 0: the weights it started from
+
+
+def test_a_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    real_step = Trainer.train_step
+
+    def step_going_nan_at_3(self, next_batch):
+        losses, *rest = real_step(self, next_batch)
+        if self.step >= 3:
+            losses["d_loss"] = torch.tensor(float("nan"))
+        return (losses, *rest)
+
+    monkeypatch.setattr(Trainer, "train_step", step_going_nan_at_3)
+    listing = image_list(tmp_path, 2)
+    with pytest.raises(TrainingDiverged, match=r"d_loss became NaN or infinite between steps 3 and 4; .* step 2"):
+        train(tiny(max_steps=10, log_every=2, checkpoint_every=2), listing, tmp_path / "run", progress=False)
+    assert load_checkpoint(checkpoint_path(tmp_path / "run"))["trainer"]["step"] == 2
+    assert not (tmp_path / "run" / "generator.safetensors").exists()

@@ -88,10 +88,13 @@ def run(args: argparse.Namespace) -> int:
         if data is None:
             raise UserError("--data is required: a folder of images or a text file listing them")
 
-        from ..train.run import train  # imports torch and the models; keep `--help` fast
+        from ..train.run import TrainingDiverged, train  # imports torch and the models; keep `--help` fast
 
-        result = train(config, data, args.run_dir, resume_state=resume_state, init_weights=args.init_weights,
-                       progress=not args.no_progress)
+        try:
+            result = train(config, data, args.run_dir, resume_state=resume_state, init_weights=args.init_weights,
+                           progress=not args.no_progress)
+        except TrainingDiverged as exc:
+            raise UserError(str(exc)) from None
     except (ConfigError, DataError, CheckpointError) as exc:
         raise UserError(str(exc)) from None
     if result.export is not None:

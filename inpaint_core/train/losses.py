@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import torch
 
+SLOPE_EPSILON = 1e-12
+
 
 def spatial_discount(height: int, width: int, gamma: float, device: torch.device | None = None) -> torch.Tensor:
     """``[1, 1, H, W]`` weights max(gamma^min(i, H-i), gamma^min(j, W-j)): 1 on the box's top/left edge,
@@ -66,7 +68,9 @@ def gradient_penalty(scores: torch.Tensor, inputs: torch.Tensor, mask: torch.Ten
     """
     (grads,) = torch.autograd.grad(scores.sum() * grad_scale, inputs, create_graph=True)
     grads = grads.float() / grad_scale
-    slopes = torch.sqrt(torch.sum(grads.square() * mask, dim=(1, 2, 3)))
+    # The epsilon keeps the square root's gradient finite where a sample's gradient is zero over the hole
+    # (sqrt'(0) is infinite, and inf * 0 = NaN would poison the critic's weights).
+    slopes = torch.sqrt(torch.sum(grads.square() * mask, dim=(1, 2, 3)) + SLOPE_EPSILON)
     return torch.mean((slopes - 1.0) ** 2)
 
 

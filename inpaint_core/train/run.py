@@ -57,6 +57,14 @@ class _Window:
     def means(self) -> dict[str, float]:
         return {k: float(v) / self.counts[k] for k, v in self.sums.items()}
 
+    def non_finite(self) -> list[str]:
+        """The losses that were NaN or infinite at some step of the window (a NaN or inf sum says so)."""
+        return sorted(k for k, v in self.sums.items() if not bool(torch.isfinite(v)))
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; the run stopped without writing the poisoned weights anywhere."""
+
 
 def model_card(name: str, config: dict[str, Any], meta: dict[str, Any], step: int) -> ModelCard:
     init = meta.get("init_weights")
@@ -89,6 +97,8 @@ def train(config: TrainConfig, data: str | Path, run_dir: str | Path, *, resume_
     init_weights: safetensors generator weights to start from (the critics start fresh).
     """
     procs, device = distributed.start(config.device)
+    # Every training batch has the same shape, so cuDNN's one-off search for the fastest kernels pays back.
+    torch.backends.cudnn.benchmark = device.type == "cuda"
     try:
         with flush_denormals():
             return _train(config, Path(data), Path(run_dir), procs, device, resume_state, init_weights, progress)
@@ -135,13 +145,27 @@ def _train(config: TrainConfig, data: Path, run_dir: Path, procs: distributed.Pr
     bar = tqdm(total=config.max_steps, initial=trainer.step, unit="step", dynamic_ncols=True,
                disable=not (progress and procs.is_main))
     started, stopped_by, window = time.monotonic(), "max_steps", _Window()
+    last_saved = trainer.step if resume_state is not None else None
+
+    def check_finite(first_step: int) -> None:
+        """Checked only when the window's sums are read anyway (log, checkpoint, end): no extra device sync."""
+        bad = window.non_finite()
+        if bad:
+            kept = (f"{checkpoint_path(run_dir)} still holds step {last_saved}; resume it with a lower --lr"
+                    if last_saved is not None else "no checkpoint was written")
+            raise TrainingDiverged(f"training diverged: {', '.join(bad)} became NaN or infinite between steps "
+                                   f"{first_step} and {trainer.step}; {kept}")
+
     try:
         while trainer.step < config.max_steps:
+            window_start = trainer.step + 1 - window.steps
             tick = time.perf_counter()
             losses, out, mask, images = trainer.train_step(next_batch)
             window.add(losses, time.perf_counter() - tick)
             bar.update(1)
             step = trainer.step
+            if step % config.log_every == 0 or (procs.is_main and step % config.checkpoint_every == 0):
+                check_finite(window_start)
             if step % config.log_every == 0:
                 meta["losses"] = window.means()
                 bar.set_postfix({k: f"{meta['losses'][k]:.4f}" for k in ("g_loss", "hole_l1", "d_loss")
@@ -154,6 +178,7 @@ def _train(config: TrainConfig, data: Path, run_dir: Path, procs: distributed.Pr
             # Checkpoint before anything optional, so a failure after it never costs the steps since the last one.
             if procs.is_main and step % config.checkpoint_every == 0:
                 save_checkpoint(checkpoint_path(run_dir), snapshot())
+                last_saved = step
             if writer is not None and step % config.image_every == 0:
                 flip = (lambda x: x.flip(1)) if bgr else (lambda x: x)
                 grid = sample_grid(flip(images), mask, flip(out.coarse), flip(out.refined), out.attention.offsets)
@@ -167,6 +192,7 @@ def _train(config: TrainConfig, data: Path, run_dir: Path, procs: distributed.Pr
         if writer is not None:
             writer.close()
     if window.steps:
+        check_finite(trainer.step + 1 - window.steps)
         meta["losses"] = window.means()
 
     result = RunResult(step=trainer.step, stopped_by=stopped_by, trainer=trainer, losses=dict(meta["losses"]))
