@@ -46,14 +46,20 @@ def main() -> int:
     parser.add_argument("--eval-json", type=Path, help="metrics.json of `inpaint_core eval` to record in the card")
     parser.add_argument("--photos", type=Path, default=REPO.parent / "shared" / "data" / "train")
     parser.add_argument("--name", default="Inpaint Studio DeepFill v1 (default)")
+    parser.add_argument("--history", help="how the weights got here before this run (earlier phases, hardware); "
+                                          "replaces the notes inherited from the starting weights")
     args = parser.parse_args()
 
     state, card = load_weights(args.weights)
     card.name = args.name
-    card.notes = (card.notes + " " if card.notes else "") + "Shipped as float16; loaded as float32."
+    if args.history:
+        card.notes = args.history
+    if "Shipped as float16" not in card.notes:
+        card.notes = (card.notes + " " if card.notes else "") + "Shipped as float16; loaded as float32."
     if args.eval_json:
         report = json.loads(args.eval_json.read_text())
-        card.metrics["eval"] = {"protocol": report.get("protocol"), "means": report.get("means")}
+        card.metrics["eval"] = {"protocol": report["protocol"],
+                                "means": {method: figures["mean"] for method, figures in report["methods"].items()}}
     staged = DEFAULT_WEIGHTS.with_name(DEFAULT_WEIGHTS.stem + ".staged.safetensors")
     save_weights(staged, state, card, dtype=torch.float16)
 

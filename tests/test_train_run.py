@@ -58,6 +58,7 @@ def test_time_budget_stops_cleanly_with_checkpoint_and_export(tmp_path):
     state, card = load_weights(result.export)
     assert card.channel_order == "RGB" and card.training["steps"] == 1 and card.training["size"] == 32
     assert card.training["data"] == str(listing) and card.training["images"] == 2 and "date" in card.training
+    assert card.training["hardware"].startswith("CPU, ")
     assert set(card.metrics["losses"]) >= {"g_loss", "d_loss", "hole_l1"}
     InpaintGenerator().load_state_dict(state)
     assert (tmp_path / "run" / "config.yaml").is_file() and any((tmp_path / "run" / "tb").iterdir())

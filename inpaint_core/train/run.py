@@ -66,6 +66,13 @@ class TrainingDiverged(RuntimeError):
     """A loss became NaN or infinite; the run stopped without writing the poisoned weights anywhere."""
 
 
+def hardware_name(device: torch.device, processes: int) -> str:
+    """What trained the weights, for the model card: e.g. "1 x NVIDIA H100 80GB HBM3" or "CPU, 2 threads"."""
+    if device.type == "cuda":
+        return f"{processes} x {torch.cuda.get_device_name(device)}"
+    return f"CPU, {torch.get_num_threads()} threads" + (f" x {processes} processes" if processes > 1 else "")
+
+
 def model_card(name: str, config: dict[str, Any], meta: dict[str, Any], step: int) -> ModelCard:
     init = meta.get("init_weights")
     return ModelCard(
@@ -74,6 +81,7 @@ def model_card(name: str, config: dict[str, Any], meta: dict[str, Any], step: in
         source="trained with `python -m inpaint_core train` (DeepFill v1 recipe)"
                + (f", starting from {init}" if init else ", from scratch"),
         training={"data": meta["data"], "images": meta["images"], "steps": step, "size": config["size"],
+                  "hardware": meta.get("hardware", ""),
                   "batch_per_process": config["batch"], "processes": meta["processes"],
                   "warmup_steps": config["warmup_steps"], "warmup_mode": config["warmup_mode"],
                   "objective": OBJECTIVE, "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -110,7 +118,7 @@ def _train(config: TrainConfig, data: Path, run_dir: Path, procs: distributed.Pr
            resume_state: dict[str, Any] | None, init_weights: str | Path | None, progress: bool) -> RunResult:
     paths = list_images(data)
     meta = {"data": str(data), "images": len(paths), "processes": procs.world, "channel_order": "RGB",
-            "init_weights": None, "notes": "", "losses": {}}
+            "init_weights": None, "notes": "", "losses": {}, "hardware": hardware_name(device, procs.world)}
     generator_state = None
     if init_weights is not None:
         generator_state, card = load_weights(init_weights)
