@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from .masks import stroke_mask
-from .model.attention import contextual_attention
+from .model.attention import contextual_attention, fast_path_macs, needed_grid_rows, pick_path
 from .model.generator import InpaintGenerator, network_input, reach_back
 from .model.layers import GenConv, resize_nearest
 from .cpu import configure_threads, flush_denormals
@@ -39,6 +39,7 @@ class SizeFigures:
     gmac_refine_convs: float
     gmac_attention_dense: float
     gmac_attention_fast: float
+    attention_path: str           # the path the model took ("auto" picks by cost and device)
     seconds_median: float
     seconds_min: float
     gflops_achieved: float
@@ -133,9 +134,9 @@ def _count_conv_macs(model: torch.nn.Module) -> Iterator[dict[str, float]]:
             h.remove()
 
 
-def attention_macs(grid_rows: int, grid_cols: int, channels: int = 128) -> float:
-    """Scores (rows x cols x C*9) plus rebuild (rows x cols x C*16) multiply-accumulates."""
-    return grid_rows * grid_cols * channels * (9 + 16)
+def dense_attention_macs(cells: int, channels: int = 128) -> float:
+    """Scores (cells x cells x C*9) plus rebuild (cells x cells x C*16) multiply-accumulates."""
+    return cells * cells * channels * (9 + 16)
 
 
 class _PeakMemory:
@@ -208,15 +209,18 @@ def bench_size(model: InpaintGenerator, size: int, mask_kind: str, device: torch
                 bf16_median = statistics.median(_time(lambda: model(image, hole), device, repeats))
             bf16_psnr = _psnr(low.refined * hole, reference.refined * hole)
 
-    grid = (size // 8) ** 2
-    total_macs = counts["coarse"] + counts["refine"] + attention_macs(len(kept.rows), len(kept.cols))
+    grid = (size // 8, size // 8)
+    channels = features.shape[1]
+    dense_macs = dense_attention_macs(grid[0] * grid[1], channels)
+    fast_macs = fast_path_macs(needed_grid_rows(needed)[0], len(kept.cols), grid, channels)
+    used = pick_path(needed_grid_rows(needed)[0], len(kept.cols), grid, channels, device.type)
+    total_macs = counts["coarse"] + counts["refine"] + (fast_macs if used == "fast" else dense_macs)
     median = statistics.median(times)
     achieved = 2 * total_macs / median / 1e9
     return SizeFigures(
         size=size, mask=mask_kind, hole_fraction=float(hole.mean()),
         gmac_coarse=counts["coarse"] / 1e9, gmac_refine_convs=counts["refine"] / 1e9,
-        gmac_attention_dense=attention_macs(grid, grid) / 1e9,
-        gmac_attention_fast=attention_macs(len(kept.rows), len(kept.cols)) / 1e9,
+        gmac_attention_dense=dense_macs / 1e9, gmac_attention_fast=fast_macs / 1e9, attention_path=used,
         seconds_median=median, seconds_min=min(times), gflops_achieved=achieved,
         fraction_of_conv_ceiling=achieved / ceiling, peak_memory_mb=peak,
         attention_dense_s=t_dense, attention_fast_s=t_fast, attention_speedup=t_dense / t_fast,
@@ -254,15 +258,16 @@ def run_bench(sizes: list[int], mask_kind: str = "center", device: str = "cpu", 
 def format_report(report: BenchReport) -> str:
     lines = [f"device {report.device}, torch {report.torch_version}, {report.threads} threads; conv ceiling "
              f"(3x3 128->128 at 128x128) {report.conv_ceiling_gflops:.1f} GFLOP/s; weights {report.weights}", "",
-             "| size | mask | GMAC coarse / refine / attn (dense, fast) | median s | min s | GFLOP/s | of ceiling | "
-             "peak MB | attn dense s | attn fast s | speed-up | max diff | bf16 s | bf16 PSNR dB |",
+             "| size | mask | GMAC coarse / refine / attn (dense, fast; used) | median s | min s | GFLOP/s | "
+             "of ceiling | peak MB | attn dense s | attn fast s | speed-up | max diff | bf16 s | bf16 PSNR dB |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for s in report.sizes:
         bf16 = (f"{s.bf16_seconds_median:.3f} | {s.bf16_psnr_vs_fp32_db:.1f}" if s.bf16_seconds_median is not None
                 else "- | -")
         lines.append(
             f"| {s.size} | {s.mask} ({s.hole_fraction:.0%}) | {s.gmac_coarse:.1f} / {s.gmac_refine_convs:.1f} / "
-            f"({s.gmac_attention_dense:.1f}, {s.gmac_attention_fast:.1f}) | {s.seconds_median:.3f} | "
+            f"({s.gmac_attention_dense:.1f}, {s.gmac_attention_fast:.1f}; {s.attention_path}) | "
+            f"{s.seconds_median:.3f} | "
             f"{s.seconds_min:.3f} | {s.gflops_achieved:.1f} | {s.fraction_of_conv_ceiling:.0%} | "
             f"{s.peak_memory_mb:.0f} | {s.attention_dense_s:.3f} | {s.attention_fast_s:.3f} | "
             f"{s.attention_speedup:.1f}x | {s.attention_max_abs_diff_in_needed:.1e} | {bf16} |")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from inpaint_core.model.attention import contextual_attention
+from inpaint_core.model.attention import contextual_attention, fast_path_macs, pick_path
 from inpaint_core.model.generator import InpaintGenerator, reach_back
 
 SIZE = 64
@@ -119,3 +119,22 @@ def test_fast_path_in_row_chunks_is_still_exact(monkeypatch) -> None:
     assert torch.equal(whole.weights[0].rows, chunked.weights[0].rows)
     assert (chunked.features - dense.features).abs().max() <= 1e-5
     assert torch.equal(chunked.offsets, dense.offsets)
+
+
+def test_auto_picks_fast_for_small_holes_on_cpu_and_dense_on_gpus_unless_too_big() -> None:
+    grid = (32, 32)
+    thin = torch.zeros(32 * 32, dtype=torch.bool)
+    thin[5 * 32:6 * 32] = True  # one grid row to fill
+    everything = torch.ones(32 * 32, dtype=torch.bool)
+    assert pick_path(thin, 32 * 32 - 96, grid, 128, "cpu") == "fast"
+    assert pick_path(everything, 32 * 32, grid, 128, "cpu") == "dense"
+    assert pick_path(thin, 32 * 32 - 96, grid, 128, "cuda") == "dense"
+    big = (128, 128)  # a 1024x1024 photo: the dense score matrix alone would take 1 GB
+    assert pick_path(torch.ones(128 * 128, dtype=torch.bool), 100, big, 128, "cuda") == "fast"
+
+
+def test_fast_path_work_counts_the_rows_the_propagation_reads() -> None:
+    rows = torch.zeros(16 * 16, dtype=torch.bool)
+    rows[8 * 16 + 8] = True  # one cell: 3 column-major rows, each with its 2 row-major neighbours
+    assert fast_path_macs(rows, 100, (16, 16), 2) == 9 * 256 * 2 * 9 + 1 * 100 * 2 * 16
+    assert fast_path_macs(rows, 100, (16, 16), 2, fuse=False) == 1 * 256 * 2 * 9 + 1 * 100 * 2 * 16
