@@ -11,8 +11,9 @@ depends on that flattening (it wraps from the end of one row to the start of the
 
 Two paths compute the same thing. The dense one is the official op: every position against every patch,
 O(L^2) memory for L grid cells. The masked fast path computes only the rows whose output can reach a hole
-pixel (``needed``) and only the columns the propagation can carry into a valid patch; where the dense op
-zeroes invalid scores before the softmax (so each still adds e^0 to the denominator) it adds that constant.
+pixel (``needed``, plus the rows the propagation reads for them) and rebuilds them from the valid patches only;
+where the dense op zeroes invalid scores before the softmax (so each still adds e^0 to the denominator) it adds
+that constant.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from .layers import downsample_half, resize_nearest
 SOFTMAX_SCALE = 10.0
 PATCH_NORM_EPS = 1e-4
 RATE = 2
-# The fast path gathers and indexes; below this share of the dense work it wins (measured by `bench`).
+# Below this share of the dense op's multiply-accumulates the fast path wins on a CPU (measured by `bench`).
 FAST_PATH_MAX_SHARE = 0.6
 # Above this many score entries (L x L) the dense op's copies of the matrix cost gigabytes (1024x1024 input:
 # 268 M entries per copy), so inference takes the fast path, which scores rows in chunks of this many entries.
