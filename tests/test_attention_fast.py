@@ -138,3 +138,19 @@ def test_fast_path_work_counts_the_rows_the_propagation_reads() -> None:
     rows[8 * 16 + 8] = True  # one cell: 3 column-major rows, each with its 2 row-major neighbours
     assert fast_path_macs(rows, 100, (16, 16), 2) == 9 * 256 * 2 * 9 + 1 * 100 * 2 * 16
     assert fast_path_macs(rows, 100, (16, 16), 2, fuse=False) == 1 * 256 * 2 * 9 + 1 * 100 * 2 * 16
+
+
+def test_gradients_through_the_fast_path_equal_the_dense_ones() -> None:
+    """Fine-tuning with attention_path="fast" must train the same way as with the official op."""
+    torch.manual_seed(3)
+    f = torch.randn(1, 8, 16, 16, requires_grad=True)
+    mask = torch.zeros(1, 1, 16, 16)
+    mask[..., 4:10, 5:12] = 1
+    needed = torch.zeros(1, 1, 16, 16, dtype=torch.bool)
+    needed[..., 2:12, 3:14] = True
+    grads = []
+    for path in ("dense", "fast"):
+        out = contextual_attention(f, f, mask, needed=needed, path=path)
+        (grad,) = torch.autograd.grad((out.features * needed).square().sum(), f)
+        grads.append(grad)
+    torch.testing.assert_close(grads[1], grads[0], rtol=1e-4, atol=1e-5)

@@ -194,7 +194,7 @@ class _Grid:
 
 def _padded_product(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """``a @ b`` between two rows of zeros (built in place: a concatenation would copy the whole matrix)."""
-    if torch.is_grad_enabled() and (a.requires_grad or b.requires_grad):
+    if _recording(a) or _recording(b):
         return F.pad(a @ b, (0, 0, 1, 1))  # autograd cannot record a product written into a view
     out = a.new_empty(a.shape[0] + 2, b.shape[1])
     torch.mm(a, b, out=out[1:-1])
@@ -280,16 +280,24 @@ def _masked_softmax(scores: torch.Tensor, n_invalid: int) -> torch.Tensor:
     top = scores.max(dim=1, keepdim=True).values if scores.shape[1] else scores.new_zeros(len(scores), 1)
     if n_invalid:
         top = top.clamp_min(0.0)
-    exp = _exp_flushing_underflow(scores.sub_(top))
-    return exp.div_(exp.sum(dim=1, keepdim=True) + n_invalid * torch.exp(-top))
+    exp = _exp_flushing_underflow(scores - top)
+    denominator = exp.sum(dim=1, keepdim=True) + n_invalid * torch.exp(-top)
+    return exp / denominator if _recording(exp) else exp.div_(denominator)
 
 
 def _exp_flushing_underflow(x: torch.Tensor) -> torch.Tensor:
-    """exp(x) in place, 0 where the result would not be a normal float. The CPU's exp is 40x slower on
-    arguments whose results underflow, and most softmax entries at scale 10 do; with denormals flushed
-    (as at inference) those results are 0 anyway."""
+    """exp(x), 0 where the result would not be a normal float; in place unless autograd records ``x``. The
+    CPU's exp is 40x slower on arguments whose results underflow, and most softmax entries at scale 10 do;
+    with denormals flushed (as at inference) those results are 0 anyway."""
     underflow = x < EXP_UNDERFLOW
+    if _recording(x):
+        return torch.exp(x.clamp_min(EXP_UNDERFLOW)).masked_fill(underflow, 0.0)
     return x.clamp_min_(EXP_UNDERFLOW).exp_().masked_fill_(underflow, 0.0)
+
+
+def _recording(x: torch.Tensor) -> bool:
+    """Whether autograd records operations on ``x`` (then in-place shortcuts would break its backward)."""
+    return torch.is_grad_enabled() and x.requires_grad
 
 
 def _fast(f_small, b_small, raw, valid, needed_rows, grid_shape, size, fuse, keep_weights):
