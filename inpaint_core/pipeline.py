@@ -37,6 +37,12 @@ class FillCancelled(Exception):
     """The fill was cancelled through its ``cancel`` event; nothing was changed."""
 
 
+def _blend(photo: np.ndarray, fill: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """uint8 ``photo * (1 - weight) + fill * weight``; pixels of weight 0 stay byte-identical."""
+    blended = photo.astype(np.float32) * (1 - weight[..., None]) + fill.astype(np.float32) * weight[..., None]
+    return np.where(weight[..., None] > 0, np.round(blended).astype(np.uint8), photo)
+
+
 @dataclass
 class RegionResult:
     """Model outputs for one processed region, at the region's size in the photo."""
@@ -54,7 +60,8 @@ class InpaintResult:
 
     ``composite`` is the whole photo with the holes filled (byte-identical outside them unless a region had to
     be shrunk, where a seam a few pixels wide is feathered). ``coarse``, ``refined`` and ``flow_rgb`` cover
-    ``box``, the union of the processed regions; outside the regions they show the photo (flow: white).
+    ``box``, the union of the processed regions; ``coarse`` and ``refined`` are each stage's fill pasted over
+    the photo as the composite pastes it, and outside the regions the flow is white.
     """
 
     composite: np.ndarray
@@ -203,16 +210,17 @@ class Inpainter:
                 timings[name] = timings.get(name, 0.0) + seconds
             results.append((result, alpha))
         # Paste only after every region ran, so a cancel part-way leaves nothing half-done.
+        views = []
         for result, alpha in results:
             x0, y0, x1, y1 = result.region.box
-            if alpha is None:
-                hole = mask[y0:y1, x0:x1]
-                composite[y0:y1, x0:x1][hole] = result.refined[hole]
-            else:
-                patch = composite[y0:y1, x0:x1].astype(np.float32)
-                blended = patch * (1 - alpha[..., None]) + result.refined.astype(np.float32) * alpha[..., None]
-                composite[y0:y1, x0:x1] = np.round(blended).astype(np.uint8)
-        box, coarse, refined, flow = self._union_views(image, [r for r, _ in results])
+            weight = mask[y0:y1, x0:x1].astype(np.float32) if alpha is None else alpha
+            composite[y0:y1, x0:x1] = _blend(composite[y0:y1, x0:x1], result.refined, weight)
+            # Each stage's fill over the photo, as pasted: that is what the two stages are compared on, and
+            # outside the hole their raw outputs are not even computed exactly (fast attention skips those rows).
+            photo = image[y0:y1, x0:x1]
+            views.append((result.region, _blend(photo, result.coarse, weight), _blend(photo, result.refined, weight),
+                          result.flow_rgb))
+        box, coarse, refined, flow = self._union_views(image, views)
         timings["total"] = time.perf_counter() - started
         if progress is not None:
             progress(1.0, "done")
@@ -326,19 +334,20 @@ class Inpainter:
         return np.where(hole, 1.0, np.clip(soft, 0.0, 1.0) * grown).astype(np.float32)
 
     @staticmethod
-    def _union_views(image: np.ndarray, results: list[RegionResult]
+    def _union_views(image: np.ndarray, views: list[tuple[Region, np.ndarray, np.ndarray, np.ndarray]]
                      ) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray, np.ndarray]:
-        if len(results) == 1:
-            r = results[0]
-            return r.region.box, r.coarse, r.refined, r.flow_rgb
-        x0 = min(r.region.x0 for r in results)
-        y0 = min(r.region.y0 for r in results)
-        x1 = max(r.region.x1 for r in results)
-        y1 = max(r.region.y1 for r in results)
+        """(box, coarse, refined, flow) over the union of the regions' boxes, from each region's views."""
+        if len(views) == 1:
+            region, coarse, refined, flow = views[0]
+            return region.box, coarse, refined, flow
+        x0 = min(r.x0 for r, *_ in views)
+        y0 = min(r.y0 for r, *_ in views)
+        x1 = max(r.x1 for r, *_ in views)
+        y1 = max(r.y1 for r, *_ in views)
         coarse = image[y0:y1, x0:x1].copy()
         refined = coarse.copy()
         flow = np.full_like(coarse, 255)
-        for r in results:
-            sl = np.s_[r.region.y0 - y0:r.region.y1 - y0, r.region.x0 - x0:r.region.x1 - x0]
-            coarse[sl], refined[sl], flow[sl] = r.coarse, r.refined, r.flow_rgb
+        for r, region_coarse, region_refined, region_flow in views:
+            sl = np.s_[r.y0 - y0:r.y1 - y0, r.x0 - x0:r.x1 - x0]
+            coarse[sl], refined[sl], flow[sl] = region_coarse, region_refined, region_flow
         return (x0, y0, x1, y1), coarse, refined, flow

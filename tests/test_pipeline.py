@@ -46,6 +46,17 @@ def test_pixels_outside_the_hole_are_byte_identical_at_any_size(golden_inpainter
     assert result.timings["model"] > 0
 
 
+def test_stage_views_show_each_stage_filling_the_hole_over_the_photo(golden_inpainter, photo) -> None:
+    """The editor's coarse and refined panels: the photo outside the hole (the raw outputs there are not even
+    computed exactly), each stage's own fill inside it, and the refined one is what the photo received."""
+    mask = box_mask(photo.shape[:2], 60, 140, 80, 150)
+    result = golden_inpainter.fill(photo, mask)
+    for stage in (result.coarse, result.refined):
+        assert np.array_equal(stage[~mask], photo[~mask])
+    assert np.array_equal(result.refined, result.composite)
+    assert not np.array_equal(result.coarse[mask], result.refined[mask])
+
+
 def test_empty_mask_returns_the_photo_without_running_the_model(golden_inpainter, photo) -> None:
     result = golden_inpainter.fill(photo, np.zeros(photo.shape[:2], bool))
     assert np.array_equal(result.composite, photo)
