@@ -21,7 +21,8 @@ import numpy as np
 import torch
 
 from .masks import stroke_mask
-from .model.attention import contextual_attention, fast_path_macs, needed_grid_rows, pick_path
+from .model.attention import (contextual_attention, dense_path_macs, fast_path_macs, needed_grid_rows,
+                              pick_path)
 from .model.generator import InpaintGenerator, network_input, reach_back
 from .model.layers import GenConv, resize_nearest
 from .cpu import configure_threads, flush_denormals
@@ -134,11 +135,6 @@ def _count_conv_macs(model: torch.nn.Module) -> Iterator[dict[str, float]]:
             h.remove()
 
 
-def dense_attention_macs(cells: int, channels: int = 128) -> float:
-    """Scores (cells x cells x C*9) plus rebuild (cells x cells x C*16) multiply-accumulates."""
-    return cells * cells * channels * (9 + 16)
-
-
 class _PeakMemory:
     """Peak resident memory (CPU: the kernel's high-water mark, reset per measurement) or CUDA allocations."""
 
@@ -211,9 +207,10 @@ def bench_size(model: InpaintGenerator, size: int, mask_kind: str, device: torch
 
     grid = (size // 8, size // 8)
     channels = features.shape[1]
-    dense_macs = dense_attention_macs(grid[0] * grid[1], channels)
-    fast_macs = fast_path_macs(needed_grid_rows(needed)[0], len(kept.cols), grid, channels)
-    used = pick_path(needed_grid_rows(needed)[0], len(kept.cols), grid, channels, device.type)
+    rows = needed_grid_rows(needed)[0]
+    dense_macs = dense_path_macs(grid[0] * grid[1], channels)
+    fast_macs = fast_path_macs(rows, len(kept.cols), grid, channels)
+    used = pick_path(rows, len(kept.cols), grid, channels, device.type)
     total_macs = counts["coarse"] + counts["refine"] + (fast_macs if used == "fast" else dense_macs)
     median = statistics.median(times)
     achieved = 2 * total_macs / median / 1e9

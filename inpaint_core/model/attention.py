@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .layers import downsample_half, resize_nearest
+from .layers import any_pool, downsample_half, resize_nearest
 
 SOFTMAX_SCALE = 10.0
 PATCH_NORM_EPS = 1e-4
@@ -214,6 +214,12 @@ def _row_chunks(needed_rows: torch.Tensor, grid: _Grid) -> tuple[torch.Tensor, .
     return needed_rows.nonzero().flatten().split(max(64, SCORE_CHUNK_ELEMENTS // grid.size))
 
 
+def dense_path_macs(cells: int, channels: int) -> int:
+    """Multiply-accumulates of the dense op for one image: every cell's scores against every patch (C*9 each)
+    and its rebuild from every patch (C*16 each)."""
+    return cells * cells * channels * (9 + 16)
+
+
 def fast_path_macs(needed_rows: torch.Tensor, n_valid: int, grid_shape: tuple[int, int], channels: int,
                    fuse: bool = True) -> int:
     """Multiply-accumulates of the fast path for one image: raw scores of every row the propagation reads
@@ -236,7 +242,7 @@ def pick_path(needed_rows: torch.Tensor, n_valid: int, grid_shape: tuple[int, in
     # 6-7 ms), so there the fast path only saves memory on large inputs.
     if device_type != "cpu":
         return "dense"
-    share = fast_path_macs(needed_rows, n_valid, grid_shape, channels, fuse) / (cells ** 2 * channels * 25)
+    share = fast_path_macs(needed_rows, n_valid, grid_shape, channels, fuse) / dense_path_macs(cells, channels)
     return "fast" if share < FAST_PATH_MAX_SHARE else "dense"
 
 
@@ -366,8 +372,7 @@ def _contextual_attention(f, b, mask, exclude, needed, fuse, keep_weights, path)
     if mask is None:
         mask = torch.zeros(1, 1, h, w, dtype=f.dtype, device=f.device)
     mask_small = downsample_half(mask.to(f.dtype))
-    # Any excluded pixel excludes its matching cell (a nearest resize could step over a thin stroke).
-    exclude_small = None if exclude is None else F.adaptive_max_pool2d(exclude.to(f.dtype), grid)
+    exclude_small = None if exclude is None else any_pool(exclude, grid)
     valid = valid_background(mask_small, exclude_small).expand(n, -1)
     raw = raw_patches(b)
 

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import AttentionOutput, contextual_attention
-from .layers import GenConv, GenDeconv, align_corners_indices, resize_nearest
+from .layers import GenConv, GenDeconv, align_corners_indices, any_pool, resize_nearest
 
 CNUM = 32
 
@@ -82,12 +82,6 @@ def reach_back(needed: torch.Tensor, layers: Iterable[nn.Module]) -> torch.Tenso
     return needed > 0
 
 
-def _any_pool(area: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Shrink a 0/1 map so a cell is set when any pixel under it is: a thin exclude stroke must not slip
-    between the sampled pixels of a nearest resize (the hole mask keeps the official nearest rule)."""
-    return F.adaptive_max_pool2d(area.float(), size)
-
-
 def network_input(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Image, a ones channel (lets zero padding mark the border) and the mask: 5 channels."""
     ones = torch.ones_like(x[:, :1])
@@ -147,7 +141,7 @@ class RefineNetwork(nn.Module):
             needed = reach_back(mask, [*self.attention_decoder, *self.decoder])
         attention = contextual_attention(
             features, features, resize_nearest(mask, size),
-            exclude=None if exclude is None else _any_pool(exclude, size),
+            exclude=None if exclude is None else any_pool(exclude, size),
             needed=needed, keep_weights=keep_attention, path=attention_path)
         borrowed = self.attention_decoder(attention.features)
         out = self.decoder(torch.cat([hallucinated, borrowed], dim=1)).clamp(-1.0, 1.0)

@@ -58,6 +58,12 @@ def resize_nearest(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return x.index_select(-2, rows).index_select(-1, cols)
 
 
+def any_pool(area: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Shrink a 0/1 map to ``size`` (float) so a cell is set when any pixel under it is: a thin stroke must not
+    slip between the sampled pixels of a nearest resize (the hole mask keeps the official nearest rule)."""
+    return F.adaptive_max_pool2d(area.float(), size)
+
+
 def downsample_half(x: torch.Tensor) -> torch.Tensor:
     """neuralgym's ``resize(x, scale=0.5)``: target size int(n / 2), align_corners=True."""
     h, w = x.shape[-2:]

@@ -155,25 +155,24 @@ def _train(config: TrainConfig, data: Path, run_dir: Path, procs: distributed.Pr
     started, stopped_by, window = time.monotonic(), "max_steps", _Window()
     last_saved = trainer.step if resume_state is not None else None
 
-    def check_finite(first_step: int) -> None:
+    def check_finite() -> None:
         """Checked only when the window's sums are read anyway (log, checkpoint, end): no extra device sync."""
         bad = window.non_finite()
         if bad:
             kept = (f"{checkpoint_path(run_dir)} still holds step {last_saved}; resume it with a lower --lr"
                     if last_saved is not None else "no checkpoint was written")
             raise TrainingDiverged(f"training diverged: {', '.join(bad)} became NaN or infinite between steps "
-                                   f"{first_step} and {trainer.step}; {kept}")
+                                   f"{trainer.step - window.steps + 1} and {trainer.step}; {kept}")
 
     try:
         while trainer.step < config.max_steps:
-            window_start = trainer.step + 1 - window.steps
             tick = time.perf_counter()
             losses, out, mask, images = trainer.train_step(next_batch)
             window.add(losses, time.perf_counter() - tick)
             bar.update(1)
             step = trainer.step
             if step % config.log_every == 0 or (procs.is_main and step % config.checkpoint_every == 0):
-                check_finite(window_start)
+                check_finite()
             if step % config.log_every == 0:
                 meta["losses"] = window.means()
                 bar.set_postfix({k: f"{meta['losses'][k]:.4f}" for k in ("g_loss", "hole_l1", "d_loss")
@@ -200,7 +199,7 @@ def _train(config: TrainConfig, data: Path, run_dir: Path, procs: distributed.Pr
         if writer is not None:
             writer.close()
     if window.steps:
-        check_finite(trainer.step + 1 - window.steps)
+        check_finite()
         meta["losses"] = window.means()
 
     result = RunResult(step=trainer.step, stopped_by=stopped_by, trainer=trainer, losses=dict(meta["losses"]))
