@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from inpaint_core.model.attention import contextual_attention, fast_path_macs, pick_path
+from inpaint_core.model.attention import contextual_attention, dense_path_macs, fast_path_macs, pick_path
 from inpaint_core.model.generator import InpaintGenerator, reach_back
 
 SIZE = 64
@@ -121,23 +121,25 @@ def test_fast_path_in_row_chunks_is_still_exact(monkeypatch) -> None:
     assert torch.equal(chunked.offsets, dense.offsets)
 
 
-def test_auto_picks_fast_for_small_holes_on_cpu_and_dense_on_gpus_unless_too_big() -> None:
+def test_auto_picks_fast_on_cpu_and_dense_on_gpus_unless_too_big() -> None:
     grid = (32, 32)
     thin = torch.zeros(32 * 32, dtype=torch.bool)
     thin[5 * 32:6 * 32] = True  # one grid row to fill
     everything = torch.ones(32 * 32, dtype=torch.bool)
-    assert pick_path(thin, 32 * 32 - 96, grid, 128, "cpu") == "fast"
-    assert pick_path(everything, 32 * 32, grid, 128, "cpu") == "dense"
-    assert pick_path(thin, 32 * 32 - 96, grid, 128, "cuda") == "dense"
+    assert pick_path(thin, grid, 128, "cpu") == "fast"
+    # even with every cell needed the fast path does fewer multiply-accumulates (9 + 8 of 9 + 16)
+    assert pick_path(everything, grid, 128, "cpu") == "fast"
+    assert fast_path_macs(everything, grid, 128) < 0.7 * dense_path_macs(32 * 32, 128)
+    assert pick_path(thin, grid, 128, "cuda") == "dense"
     big = (128, 128)  # a 1024x1024 photo: the dense score matrix alone would take 1 GB
-    assert pick_path(torch.ones(128 * 128, dtype=torch.bool), 100, big, 128, "cuda") == "fast"
+    assert pick_path(torch.ones(128 * 128, dtype=torch.bool), big, 128, "cuda") == "fast"
 
 
 def test_fast_path_work_counts_the_rows_the_propagation_reads() -> None:
     rows = torch.zeros(16 * 16, dtype=torch.bool)
     rows[8 * 16 + 8] = True  # one cell: 3 column-major rows, each with its 2 row-major neighbours
-    assert fast_path_macs(rows, 100, (16, 16), 2) == 9 * 256 * 2 * 9 + 1 * 100 * 2 * 16
-    assert fast_path_macs(rows, 100, (16, 16), 2, fuse=False) == 1 * 256 * 2 * 9 + 1 * 100 * 2 * 16
+    assert fast_path_macs(rows, (16, 16), 2) == 9 * 256 * 2 * 9 + 1 * 256 * 2 * 8
+    assert fast_path_macs(rows, (16, 16), 2, fuse=False) == 1 * 256 * 2 * 9 + 1 * 256 * 2 * 8
 
 
 def test_gradients_through_the_fast_path_equal_the_dense_ones() -> None:
@@ -153,4 +155,5 @@ def test_gradients_through_the_fast_path_equal_the_dense_ones() -> None:
         out = contextual_attention(f, f, mask, needed=needed, path=path)
         (grad,) = torch.autograd.grad((out.features * needed).square().sum(), f)
         grads.append(grad)
-    torch.testing.assert_close(grads[1], grads[0], rtol=1e-4, atol=1e-5)
+    # Both paths sum in different orders: agreement to float precision of the gradient's own scale.
+    torch.testing.assert_close(grads[1], grads[0], rtol=1e-4, atol=1e-6 * float(grads[0].abs().max()))
