@@ -121,3 +121,24 @@ def test_state_dict_round_trip():
     b.config = a.config  # same seed: same masks
     lb, *_ = b.train_step(_images)
     assert all(torch.equal(la[k], lb[k]) for k in la)
+
+
+def test_critics_can_learn_at_their_own_rate():
+    """Adam's first step moves every parameter by about its learning rate: critics by critic_lr, the
+    generator by lr; a resumed run takes both rates from its (possibly new) config."""
+    config = TrainConfig(size=32, critic_steps=1, lr=1e-5, critic_lr=1e-3)
+    trainer = Trainer(config, torch.device("cpu"))
+    generator, critics = _snapshot(trainer.generator), _snapshot(trainer.critics)
+    trainer.train_step(_images)
+
+    def largest_move(module: torch.nn.Module, before: dict[str, torch.Tensor]) -> float:
+        return max(float((v - before[k]).abs().max()) for k, v in module.named_parameters())
+
+    assert largest_move(trainer.critics, critics) == pytest.approx(1e-3, rel=0.05)
+    assert largest_move(trainer.generator, generator) == pytest.approx(1e-5, rel=0.05)
+    resumed = Trainer(TrainConfig(size=32, critic_steps=1, lr=2e-5), torch.device("cpu"))
+    resumed.load_state_dict(copy.deepcopy(trainer.state_dict()))
+    assert [g["lr"] for g in resumed.opt_d.param_groups] == [2e-5]  # critic_lr unset: the new lr
+    assert TrainConfig().critic_learning_rate == TrainConfig().lr
+    with pytest.raises(ConfigError, match="critic_lr"):
+        TrainConfig(critic_lr=0.0).validate()

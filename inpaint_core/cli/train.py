@@ -22,6 +22,7 @@ _OVERRIDES = [
     ("--device", "device", str, "auto, cpu or cuda"),
     ("--workers", "workers", int, "data loading processes (default 4)"),
     ("--lr", "lr", float, "Adam learning rate (default 1e-4)"),
+    ("--critic-lr", "critic_lr", float, "the critics' Adam learning rate (default: --lr)"),
     ("--stroke-prob", "stroke_prob", float, "probability of a stroke mask instead of a box (default 0.5)"),
     ("--seed", "seed", int, "seed of weights, data order, crops and masks (default 0)"),
 ]

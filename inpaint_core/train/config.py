@@ -46,6 +46,7 @@ class TrainConfig:
     wgan_gp_lambda: float = 10.0
     # optimisation
     lr: float = 1e-4
+    critic_lr: float | None = None
     beta1: float = 0.5
     beta2: float = 0.9
     critic_steps: int = 5
@@ -65,6 +66,11 @@ class TrainConfig:
     def local_size(self) -> int:
         """Side of the box hole's outer box, which is also the local critic's input (official HEIGHT/WIDTH)."""
         return self.box_size if self.box_size is not None else self.size // 2
+
+    @property
+    def critic_learning_rate(self) -> float:
+        """The critics' Adam learning rate: ``critic_lr``, or ``lr`` when unset (official: one rate for both)."""
+        return self.critic_lr if self.critic_lr is not None else self.lr
 
     @property
     def delta(self) -> int:
@@ -90,6 +96,7 @@ class TrainConfig:
             (0.0 <= self.stroke_prob <= 1.0, "stroke_prob", "between 0 and 1"),
             (0.0 < self.gamma <= 1.0, "gamma", "in (0, 1]"),
             (self.lr > 0, "lr", "positive"),
+            (self.critic_lr is None or self.critic_lr > 0, "critic_lr", "positive (or null for lr)"),
             (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "beta1/beta2", "in [0, 1)"),
             (self.critic_steps >= 1, "critic_steps", "at least 1"),
             (self.max_steps >= 1, "max_steps", "at least 1"),

@@ -76,7 +76,7 @@ class Trainer:
 
         betas = (config.beta1, config.beta2)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr, betas=betas)
-        self.opt_d = torch.optim.Adam(self.critics.parameters(), lr=config.lr, betas=betas)
+        self.opt_d = torch.optim.Adam(self.critics.parameters(), lr=config.critic_learning_rate, betas=betas)
         fp16 = self.amp_dtype == torch.float16
         self.scaler_g = torch.amp.GradScaler(device.type, enabled=fp16)
         self.scaler_d = torch.amp.GradScaler(device.type, enabled=fp16)
@@ -214,10 +214,11 @@ class Trainer:
         self.step = int(state["step"])
         self.generator.load_state_dict(state["generator"])
         self.critics.load_state_dict(state["critics"])
+        rates = {"opt_g": self.config.lr, "opt_d": self.config.critic_learning_rate}
         for optimizer, key in ((self.opt_g, "opt_g"), (self.opt_d, "opt_d")):
             optimizer.load_state_dict(state[key])
             for group in optimizer.param_groups:  # the current config wins (e.g. a new --lr on resume)
-                group.update(lr=self.config.lr, betas=(self.config.beta1, self.config.beta2))
+                group.update(lr=rates[key], betas=(self.config.beta1, self.config.beta2))
         for scaler, key in ((self.scaler_g, "scaler_g"), (self.scaler_d, "scaler_d")):
             if state[key]:  # empty when the checkpoint's run had no fp16 loss scaling
                 scaler.load_state_dict(state[key])
