@@ -92,3 +92,29 @@ def test_a_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_
         train(tiny(max_steps=10, log_every=2, checkpoint_every=2), listing, tmp_path / "run", progress=False)
     assert load_checkpoint(checkpoint_path(tmp_path / "run"))["trainer"]["step"] == 2
     assert not (tmp_path / "run" / "generator.safetensors").exists()
+
+
+def test_sigterm_ends_the_step_then_saves_and_exports(tmp_path, monkeypatch):
+    """`kill` (or Ctrl+C) on a long run loses nothing: the run stops after the step it is in, with checkpoint
+    and exported generator, and a second signal is no longer caught."""
+    import os
+    import signal
+
+    listing = image_list(tmp_path, 2)
+    real_step = Trainer.train_step
+    after_first_signal = []
+
+    def step_then_signal(self, next_batch):
+        out = real_step(self, next_batch)
+        if self.step == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+            after_first_signal.append(signal.getsignal(signal.SIGTERM))
+        return out
+
+    monkeypatch.setattr(Trainer, "train_step", step_then_signal)
+    result = train(tiny(max_steps=50), listing, tmp_path / "run", progress=False)
+    assert result.stopped_by == "SIGTERM" and result.step == 2
+    assert after_first_signal == [signal.SIG_DFL]  # a second one would end the process at once
+    assert load_checkpoint(result.checkpoint)["trainer"]["step"] == 2
+    assert load_weights(result.export)[1].training["steps"] == 2
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # restored after the run

@@ -21,6 +21,7 @@ from . import distributed
 from .checkpoint import checkpoint_path, restore_rng_state, rng_state, save_checkpoint
 from .config import TrainConfig, dump_config
 from .data import BatchStream, TrainImages, list_images, make_loader
+from .stop import StopRequests
 from .trainer import Trainer
 from .visuals import sample_grid
 
@@ -32,7 +33,7 @@ OBJECTIVE = ("generator: 0.001 * (WGAN global + local) + 1.2 * spatially discoun
 @dataclass
 class RunResult:
     step: int
-    stopped_by: str                      # "max_steps" or "max_minutes"
+    stopped_by: str                      # "max_steps", "max_minutes" or the signal's name ("SIGTERM")
     trainer: Trainer                     # this process's models and optimisers as they ended
     losses: dict[str, float] = field(default_factory=dict)  # averages over the last logging window
     checkpoint: Path | None = None       # None outside the main process
@@ -99,7 +100,8 @@ def export_checkpoint(state: dict[str, Any], path: str | Path, name: str) -> Pat
 
 def train(config: TrainConfig, data: str | Path, run_dir: str | Path, *, resume_state: dict[str, Any] | None = None,
           init_weights: str | Path | None = None, progress: bool = True) -> RunResult:
-    """Train until ``config.max_steps`` generator steps or ``config.max_minutes``; checkpoint and export.
+    """Train until ``config.max_steps`` generator steps, ``config.max_minutes`` or a SIGINT/SIGTERM (which end
+    the current step first); checkpoint and export.
 
     resume_state: a loaded checkpoint to continue from (its step, weights, optimisers, random state).
     init_weights: safetensors generator weights to start from (the critics start fresh).
@@ -108,14 +110,16 @@ def train(config: TrainConfig, data: str | Path, run_dir: str | Path, *, resume_
     # Every training batch has the same shape, so cuDNN's one-off search for the fastest kernels pays back.
     torch.backends.cudnn.benchmark = device.type == "cuda"
     try:
-        with flush_denormals():
-            return _train(config, Path(data), Path(run_dir), procs, device, resume_state, init_weights, progress)
+        with flush_denormals(), StopRequests() as stops:
+            return _train(config, Path(data), Path(run_dir), procs, device, resume_state, init_weights, progress,
+                          stops)
     finally:
         distributed.stop()
 
 
 def _train(config: TrainConfig, data: Path, run_dir: Path, procs: distributed.Processes, device: torch.device,
-           resume_state: dict[str, Any] | None, init_weights: str | Path | None, progress: bool) -> RunResult:
+           resume_state: dict[str, Any] | None, init_weights: str | Path | None, progress: bool,
+           stops: StopRequests) -> RunResult:
     paths = list_images(data)
     meta = {"data": str(data), "images": len(paths), "processes": procs.world, "channel_order": "RGB",
             "init_weights": None, "notes": "", "losses": {}, "hardware": hardware_name(device, procs.world)}
@@ -191,8 +195,8 @@ def _train(config: TrainConfig, data: Path, run_dir: Path, procs: distributed.Pr
                 grid = sample_grid(flip(images), mask, flip(out.coarse), flip(out.refined), out.attention.offsets)
                 writer.add_image("samples/hole_coarse_refined_flow_truth", grid, step, dataformats="HWC")
             out_of_time = config.max_minutes is not None and time.monotonic() - started >= 60 * config.max_minutes
-            if distributed.any_process(out_of_time, procs, device):
-                stopped_by = "max_minutes"
+            if distributed.any_process(out_of_time or stops.requested is not None, procs, device):
+                stopped_by = "max_minutes" if out_of_time else (stops.requested or "another process's signal")
                 break
     finally:
         bar.close()
