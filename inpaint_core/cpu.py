@@ -1,8 +1,11 @@
-"""How the engine runs on the CPU: thread count and denormal floats."""
+"""How the engine runs on the CPU: thread count, denormal floats and the memory allocator."""
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import os
+import threading
 from typing import Iterator
 
 import torch
@@ -48,3 +51,53 @@ def flush_denormals() -> Iterator[None]:
         yield
     finally:
         torch.set_flush_denormal(False)
+
+
+# glibc's mallopt parameters and their defaults
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
+_DEFAULT_TRIM_THRESHOLD, _DEFAULT_MMAP_MAX = 128 * 1024, 65536
+_NEVER_TRIM = 2**31 - 1
+_reuse_lock = threading.Lock()
+_reuse_depth = 0
+
+
+def _glibc() -> ctypes.CDLL | None:
+    """The C library when it is glibc (whose allocator the settings below are for), else None."""
+    try:
+        if not os.confstr("CS_GNU_LIBC_VERSION"):
+            return None
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+_LIBC = _glibc()
+
+
+@contextlib.contextmanager
+def reuse_freed_memory() -> Iterator[None]:
+    """Inside the block, memory a layer frees is kept for the next layer instead of being handed back to the
+    operating system; at the end it is all handed back at once (glibc only; elsewhere nothing changes).
+
+    By default glibc maps every buffer above a threshold afresh and unmaps it when freed, so each large tensor
+    pays a page fault per 4 KB on first write: that cost 25 % of a 1024x1024 fill and of the dense attention
+    op on a 2-core CPU (measured by `bench`). Nested and concurrent blocks share one setting.
+    """
+    global _reuse_depth
+    if _LIBC is None:
+        yield
+        return
+    with _reuse_lock:
+        _reuse_depth += 1
+        if _reuse_depth == 1:
+            _LIBC.mallopt(_M_MMAP_MAX, 0)
+            _LIBC.mallopt(_M_TRIM_THRESHOLD, _NEVER_TRIM)
+    try:
+        yield
+    finally:
+        with _reuse_lock:
+            _reuse_depth -= 1
+            if _reuse_depth == 0:
+                _LIBC.mallopt(_M_MMAP_MAX, _DEFAULT_MMAP_MAX)
+                _LIBC.mallopt(_M_TRIM_THRESHOLD, _DEFAULT_TRIM_THRESHOLD)
+                _LIBC.malloc_trim(0)

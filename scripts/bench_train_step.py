@@ -17,7 +17,7 @@ from typing import Callable
 
 import torch
 
-from inpaint_core.cpu import flush_denormals
+from inpaint_core.cpu import flush_denormals, reuse_freed_memory
 from inpaint_core.train.config import TrainConfig
 from inpaint_core.train.distributed import pick_device
 from inpaint_core.train.trainer import Trainer
@@ -68,7 +68,7 @@ def main() -> int:
     images = torch.rand(args.batch, 3, args.size, args.size, device=device) * 2 - 1
     print(f"device {device}, {args.threads} threads, {args.size}x{args.size}, batch {args.batch}, "
           f"{args.critic_steps} critic steps per generator step, torch {torch.__version__}")
-    with flush_denormals():  # as training runs
+    with flush_denormals(), reuse_freed_memory():  # as training runs
         for amp in args.amp:
             _bench(args, amp, device, images)
     return 0

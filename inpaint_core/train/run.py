@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from ..cpu import flush_denormals
+from ..cpu import flush_denormals, reuse_freed_memory
 from ..weights import ModelCard, load_weights, save_weights
 from . import distributed
 from .checkpoint import checkpoint_path, restore_rng_state, rng_state, save_checkpoint
@@ -110,7 +110,7 @@ def train(config: TrainConfig, data: str | Path, run_dir: str | Path, *, resume_
     # Every training batch has the same shape, so cuDNN's one-off search for the fastest kernels pays back.
     torch.backends.cudnn.benchmark = device.type == "cuda"
     try:
-        with flush_denormals(), StopRequests() as stops:
+        with flush_denormals(), reuse_freed_memory(), StopRequests() as stops:
             return _train(config, Path(data), Path(run_dir), procs, device, resume_state, init_weights, progress,
                           stops)
     finally:
