@@ -260,7 +260,7 @@ def _fused_rows(foreground: torch.Tensor, patches: torch.Tensor, grid: _Grid, ro
     if not fuse:
         return foreground.index_select(1, rows).T @ patches
     gh, gw, size = grid.gh, grid.gw, grid.size
-    mid_rows, raw_rows = _propagation_rows(grid, rows)
+    raw_rows = _propagation_rows(grid, rows)[1]
     # raw_rows holds both neighbours of every mid row, and consecutive indices sit next to each other in a
     # sorted set, so the row-major neighbours are the adjacent rows: the diagonal sum is slices (rows where
     # that does not hold are not mid rows and are never read).
