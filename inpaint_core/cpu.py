@@ -38,6 +38,13 @@ def configure_threads(threads: int | None = None) -> int:
     return threads
 
 
+# The flag is per thread, and torch's intra-op worker threads copy it from the thread that starts them, at their
+# first parallel op. Setting it when the engine is imported (before any op of ours) makes the workers flush for
+# good; without that a matrix product over the attention's denormal weights ran 50x slower on the worker's
+# share (a 256x256 training step: 11.9 s in bmm instead of 0.22 s). Only values below 1e-38 change.
+torch.set_flush_denormal(True)
+
+
 @contextlib.contextmanager
 def flush_denormals() -> Iterator[None]:
     """Treat denormal floats as zero on the CPU (training and inference).
