@@ -210,7 +210,7 @@ def bench_size(model: InpaintGenerator, size: int, mask_kind: str, device: torch
     rows = needed_grid_rows(needed)[0]
     dense_macs = dense_path_macs(grid[0] * grid[1], channels)
     fast_macs = fast_path_macs(rows, grid, channels)
-    used = pick_path(rows, grid, channels, device.type)
+    used = pick_path(grid, device.type)
     total_macs = counts["coarse"] + counts["refine"] + (fast_macs if used == "fast" else dense_macs)
     median = statistics.median(times)
     achieved = 2 * total_macs / median / 1e9

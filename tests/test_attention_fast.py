@@ -126,13 +126,14 @@ def test_auto_picks_fast_on_cpu_and_dense_on_gpus_unless_too_big() -> None:
     thin = torch.zeros(32 * 32, dtype=torch.bool)
     thin[5 * 32:6 * 32] = True  # one grid row to fill
     everything = torch.ones(32 * 32, dtype=torch.bool)
-    assert pick_path(thin, grid, 128, "cpu") == "fast"
-    # even with every cell needed the fast path does fewer multiply-accumulates (9 + 8 of 9 + 16)
-    assert pick_path(everything, grid, 128, "cpu") == "fast"
+    assert pick_path(grid, "cpu") == "fast"
+    # the cost behind it: even with every cell needed the fast path does fewer multiply-accumulates (9 + 8 of
+    # 9 + 16), and with few cells far fewer
     assert fast_path_macs(everything, grid, 128) < 0.7 * dense_path_macs(32 * 32, 128)
-    assert pick_path(thin, grid, 128, "cuda") == "dense"
+    assert fast_path_macs(thin, grid, 128) < 0.2 * dense_path_macs(32 * 32, 128)
+    assert pick_path(grid, "cuda") == "dense"
     big = (128, 128)  # a 1024x1024 photo: the dense score matrix alone would take 1 GB
-    assert pick_path(torch.ones(128 * 128, dtype=torch.bool), big, 128, "cuda") == "fast"
+    assert pick_path(big, "cuda") == "fast"
 
 
 def test_fast_path_work_counts_the_rows_the_propagation_reads() -> None:

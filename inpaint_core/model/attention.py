@@ -27,10 +27,6 @@ from .layers import any_pool, downsample_half, resize_nearest
 SOFTMAX_SCALE = 10.0
 PATCH_NORM_EPS = 1e-4
 RATE = 2
-# Below this share of the dense op's multiply-accumulates the fast path wins on a CPU. Its share never exceeds
-# 0.68 (every cell needed: 9 + 8 of the dense op's 9 + 16 per cell and patch), where it still ran 1.19x faster
-# than the dense op (512x512 input, 2 cores), so on a CPU it is taken whenever there is a `needed` map.
-FAST_PATH_MAX_SHARE = 1.0
 # Above this many score entries (L x L) the dense op's copies of the matrix cost gigabytes (1024x1024 input:
 # 268 M entries per copy), so inference takes the fast path, which scores rows in chunks of this many entries.
 DENSE_MAX_ELEMENTS = 64 * 2**20
@@ -235,18 +231,17 @@ def fast_path_macs(needed_rows: torch.Tensor, grid_shape: tuple[int, int], chann
     return total
 
 
-def pick_path(needed_rows: torch.Tensor, grid_shape: tuple[int, int], channels: int, device_type: str,
-              fuse: bool = True) -> str:
-    """"fast" or "dense", for the first image's ``needed_rows [L]``."""
-    cells = grid_shape[0] * grid_shape[1]
-    if cells ** 2 > DENSE_MAX_ELEMENTS:
+def pick_path(grid_shape: tuple[int, int], device_type: str) -> str:
+    """"fast" or "dense" when there is a ``needed`` map, by cost.
+
+    On a CPU the fast path: its work is at most about 0.7 of the dense op's (every cell needed: 9 + 8 of its
+    9 + 16 multiply-accumulates per cell and patch), and even then it ran 1.19x faster (512x512, 2 cores). On
+    a GPU the dense op's few large kernels beat the fast path's many small ones (H100, 512x512: 4 ms vs
+    6-7 ms), so there the fast path only saves memory on large inputs.
+    """
+    if (grid_shape[0] * grid_shape[1]) ** 2 > DENSE_MAX_ELEMENTS or device_type == "cpu":
         return "fast"
-    # On a GPU the dense op's few large kernels beat the fast path's many small ones (H100, 512x512: 4 ms vs
-    # 6-7 ms), so there the fast path only saves memory on large inputs.
-    if device_type != "cpu":
-        return "dense"
-    share = fast_path_macs(needed_rows, grid_shape, channels, fuse) / dense_path_macs(cells, channels)
-    return "fast" if share < FAST_PATH_MAX_SHARE else "dense"
+    return "dense"
 
 
 def _fused_rows(foreground: torch.Tensor, patches: torch.Tensor, grid: _Grid, rows: torch.Tensor,
@@ -460,7 +455,7 @@ def contextual_attention(f: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | 
     mask: ``[1 or N, 1, h, w]``, 1 = hole; None means every background patch is valid.
     exclude: like ``mask``, background the fill must not borrow from (not in the official op).
     needed: ``[1 or N, 1, h, w]`` bool, the output positions that matter; None means all (the dense op).
-    path: "dense", "fast" or "auto" (fast when it does clearly less work; needs ``needed``).
+    path: "dense", "fast" or "auto" (``pick_path``: the dense op without a ``needed`` map).
     """
     n, _, h, w = f.shape
     if h % 2 or w % 2:
@@ -488,7 +483,7 @@ def _contextual_attention(f, b, mask, exclude, needed, fuse, keep_weights, path)
 
     rows = None if needed is None else needed_grid_rows(needed).expand(n, -1)
     if path == "auto":
-        path = "dense" if rows is None else pick_path(rows[0], grid, f.shape[1], f.device.type, fuse)
+        path = "dense" if rows is None else pick_path(grid, f.device.type)
     if path == "fast":
         if rows is None:
             raise ValueError("the fast path needs the `needed` map")
