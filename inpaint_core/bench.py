@@ -190,13 +190,12 @@ def bench_size(model: InpaintGenerator, size: int, mask_kind: str, device: torch
         quarter = resize_nearest(hole, features.shape[-2:])
         needed = reach_back(hole, [*model.refine.attention_decoder, *model.refine.decoder])
         dense = contextual_attention(features, features, quarter, path="dense")
-        fast = contextual_attention(features, features, quarter, needed=needed, path="fast", keep_weights=True)
+        fast = contextual_attention(features, features, quarter, needed=needed, path="fast")
         diff = float((dense.features - fast.features).abs()[needed.expand_as(features)].max())
         t_dense = statistics.median(_time(lambda: contextual_attention(features, features, quarter, path="dense"),
                                           device, max(1, repeats // 2)))
         t_fast = statistics.median(_time(lambda: contextual_attention(features, features, quarter, needed=needed,
                                                                       path="fast"), device, max(1, repeats // 2)))
-        (kept,) = fast.weights
 
         bf16_median = bf16_psnr = None
         if bf16:

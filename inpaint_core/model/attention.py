@@ -431,11 +431,10 @@ def _fast(f_small, b_small, b, valid, needed_rows, grid_shape, fuse, keep_weight
             phases[i, chunk // grid.gw, :, chunk % grid.gw] = rebuilt
             best[i, chunk] = winners
             if keep_weights:
-                parts.append(weights.index_select(1, cols))
+                parts.append((chunk, weights.index_select(1, cols)))
         if keep_weights:
-            chunks = _row_chunks(needed_rows[i], grid)
-            kept.append(AttentionWeights(torch.cat(chunks) if chunks else cols[:0], cols,
-                                         torch.cat(parts) if parts else b.new_zeros(0, len(cols))))
+            kept.append(AttentionWeights(torch.cat([c for c, _ in parts]) if parts else cols[:0], cols,
+                                         torch.cat([w for _, w in parts]) if parts else b.new_zeros(0, len(cols))))
     features = phases.view(n, h, w, channels).permute(0, 3, 1, 2)  # NCHW, channels-last in memory
     return features, _argmax_offsets(best, grid_shape), kept
 
