@@ -242,7 +242,8 @@ def run_bench(sizes: list[int], mask_kind: str = "center", device: str = "cpu", 
     model, source = _model(weights)
     model = model.eval().requires_grad_(False).to(dev)
     cpu = platform.processor() or platform.machine()
-    with flush_denormals(), reuse_freed_memory():  # as the pipeline runs the model (the ceiling too)
+    flush_denormals()
+    with reuse_freed_memory():  # as the pipeline runs the model (the ceiling too)
         ceiling = conv_ceiling_gflops(dev)
         report = BenchReport(device=device, torch_version=torch.__version__, threads=threads, cpu=cpu,
                              conv_ceiling_gflops=ceiling, weights=source)

@@ -38,26 +38,21 @@ def configure_threads(threads: int | None = None) -> int:
     return threads
 
 
-# The flag is per thread, and torch's intra-op worker threads copy it from the thread that starts them, at their
-# first parallel op. Setting it when the engine is imported (before any op of ours) makes the workers flush for
-# good; without that a matrix product over the attention's denormal weights ran 50x slower on the worker's
-# share (a 256x256 training step: 11.9 s in bmm instead of 0.22 s). Only values below 1e-38 change.
-torch.set_flush_denormal(True)
-
-
-@contextlib.contextmanager
-def flush_denormals() -> Iterator[None]:
-    """Treat denormal floats as zero on the CPU (training and inference).
+def flush_denormals() -> None:
+    """Treat denormal floats as zero on the CPU, on the calling thread and on torch's worker threads it starts.
 
     The attention's softmax (scale 10) leaves many weights below 1e-38; x86 handles such denormals in microcode,
     which made a 256x256 generator step 5x slower (its attention matrix products 40x). Flushing them changes
-    values by less than 1e-38. torch has no getter for the flag, so it is restored to the default (off).
+    values by less than 1e-38. The flag is per thread, and torch's intra-op workers copy it from the thread that
+    starts them, at their first parallel op, so it is set when the engine is imported (below) and left on: a
+    flag switched off again after a fill would reach workers started later (a 256x256 training step spent
+    11.9 s instead of 0.22 s in bmm when only the calling thread flushed). Entry points call it again for
+    threads that existed before the import.
     """
     torch.set_flush_denormal(True)
-    try:
-        yield
-    finally:
-        torch.set_flush_denormal(False)
+
+
+flush_denormals()
 
 
 # glibc's mallopt parameters and their defaults

@@ -289,7 +289,8 @@ class Inpainter:
         t1 = time.perf_counter()
         watcher = _StepWatcher(self.model, progress, cancel, start, span, "filling")
         low_precision = torch.autocast(self._device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
-        with torch.inference_mode(), watcher.attached(), low_precision, flush_denormals(), reuse_freed_memory():
+        flush_denormals()
+        with torch.inference_mode(), watcher.attached(), low_precision, reuse_freed_memory():
             out = self.model(x, m, exclude=ex, keep_attention=True)
         t2 = time.perf_counter()
         attention = self._hole_attention(out.attention, hole, region, (work_h, work_w))

@@ -68,7 +68,8 @@ def main() -> int:
     images = torch.rand(args.batch, 3, args.size, args.size, device=device) * 2 - 1
     print(f"device {device}, {args.threads} threads, {args.size}x{args.size}, batch {args.batch}, "
           f"{args.critic_steps} critic steps per generator step, torch {torch.__version__}")
-    with flush_denormals(), reuse_freed_memory():  # as training runs
+    flush_denormals()
+    with reuse_freed_memory():  # as training runs
         for amp in args.amp:
             _bench(args, amp, device, images)
     return 0

@@ -110,7 +110,8 @@ def train(config: TrainConfig, data: str | Path, run_dir: str | Path, *, resume_
     # Every training batch has the same shape, so cuDNN's one-off search for the fastest kernels pays back.
     torch.backends.cudnn.benchmark = device.type == "cuda"
     try:
-        with flush_denormals(), reuse_freed_memory(), StopRequests() as stops:
+        flush_denormals()
+        with reuse_freed_memory(), StopRequests() as stops:
             return _train(config, Path(data), Path(run_dir), procs, device, resume_state, init_weights, progress,
                           stops)
     finally:
