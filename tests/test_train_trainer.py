@@ -61,6 +61,19 @@ def test_warmup_uses_no_critic_and_coarse_mode_trains_stage_one_only():
     assert _changed(trainer.generator, g_before) == set(g_before)  # stage 2 trains again
 
 
+def test_critic_warmup_trains_the_critics_and_leaves_the_generator_alone():
+    trainer = Trainer(TrainConfig(size=32, batch=2, critic_steps=2, warmup_steps=1, critic_warmup_steps=1),
+                      torch.device("cpu"))
+    trainer.train_step(_images)  # the L1 warm-up
+    g_before, d_before = _snapshot(trainer.generator), _snapshot(trainer.critics)
+    losses, *_ = trainer.train_step(_images)
+    assert not _changed(trainer.generator, g_before)
+    assert _changed(trainer.critics, d_before) == {k for k in d_before if not k.endswith("fc.bias")}
+    assert "d_loss" in losses and "g_global" in losses and "l1_loss" in losses  # still logged
+    trainer.train_step(_images)  # the critic warm-up is over: the generator follows the critics
+    assert _changed(trainer.generator, g_before) == set(g_before)
+
+
 def test_tf_default_initialisation():
     trainer = Trainer(TrainConfig(size=32), torch.device("cpu"))
     for model in (trainer.generator, trainer.critics):

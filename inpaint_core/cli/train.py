@@ -18,6 +18,8 @@ _OVERRIDES = [
     ("--max-minutes", "max_minutes", float, "stop cleanly after this much wall time, with checkpoint and export"),
     ("--warmup-steps", "warmup_steps", int, "first steps with L1 losses only, no critics (default 0)"),
     ("--warmup-mode", "warmup_mode", str, "both: train both stages in warm-up; coarse: stage 1 alone"),
+    ("--critic-warmup-steps", "critic_warmup_steps", int,
+     "then steps that train the critics alone, the generator unchanged (default 0)"),
     ("--amp", "amp", str, "mixed precision: off, bf16 or fp16 (CUDA only)"),
     ("--device", "device", str, "auto, cpu or cuda"),
     ("--workers", "workers", int, "data loading processes (default 4)"),

@@ -53,6 +53,7 @@ class TrainConfig:
     max_steps: int = 1_000_000
     warmup_steps: int = 0
     warmup_mode: str = "both"
+    critic_warmup_steps: int = 0
     # run control
     seed: int = 0
     device: str = "auto"
@@ -102,6 +103,7 @@ class TrainConfig:
             (self.max_steps >= 1, "max_steps", "at least 1"),
             (self.warmup_steps >= 0, "warmup_steps", "0 or more"),
             (self.warmup_mode in WARMUP_MODES, "warmup_mode", f"one of {WARMUP_MODES}"),
+            (self.critic_warmup_steps >= 0, "critic_warmup_steps", "0 or more"),
             (self.device in DEVICES, "device", f"one of {DEVICES}"),
             (self.amp in AMP_MODES, "amp", f"one of {AMP_MODES}"),
             (self.max_minutes is None or self.max_minutes > 0, "max_minutes", "positive"),

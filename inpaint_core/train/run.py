@@ -85,6 +85,7 @@ def model_card(name: str, config: dict[str, Any], meta: dict[str, Any], step: in
                   "hardware": meta.get("hardware", ""),
                   "batch_per_process": config["batch"], "processes": meta["processes"],
                   "warmup_steps": config["warmup_steps"], "warmup_mode": config["warmup_mode"],
+                  "critic_warmup_steps": config.get("critic_warmup_steps", 0),
                   "objective": OBJECTIVE, "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                   "config": config},
         metrics={"losses": meta["losses"]},

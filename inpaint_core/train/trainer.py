@@ -2,7 +2,8 @@
 
 One step = ``critic_steps`` critic updates (each on its own batch and mask, against a generator forward pass
 without gradients), then one generator update on another batch. During warm-up the critics are neither
-trained nor used. Every random choice of a step (masks, interpolation factors) comes from a generator keyed
+trained nor used; during the critic warm-up that follows, the critics train and the generator is not updated
+(its losses on the step's batch are still computed, for the logs). Every random choice of a step (masks, interpolation factors) comes from a generator keyed
 by (seed, rank, step, sub-step), so a step is reproducible from its number alone.
 """
 from __future__ import annotations
@@ -102,6 +103,10 @@ class Trainer:
         return self.step < self.config.warmup_steps
 
     @property
+    def in_critic_warmup(self) -> bool:
+        return 0 <= self.step - self.config.warmup_steps < self.config.critic_warmup_steps
+
+    @property
     def coarse_only(self) -> bool:
         """Warming up stage 1 alone (the official PRETRAIN_COARSE_NETWORK)."""
         return self.in_warmup and self.config.warmup_mode == "coarse"
@@ -153,8 +158,8 @@ class Trainer:
         gan = not self.in_warmup
         mask, boxes = self.sample_masks(images.shape[0], self.rng(cfg.critic_steps))
         self._prepare_generator()
-        coarse_only = self.coarse_only
-        with self.autocast():
+        coarse_only, update = self.coarse_only, not self.in_critic_warmup
+        with torch.set_grad_enabled(update), self.autocast():
             out = self.generator_ddp(images, mask)
         x1, x2 = out.coarse.float(), out.refined.float()
         l1, ae = reconstruction_losses(images, x1, None if coarse_only else x2, mask, boxes, size, cfg.gamma,
@@ -165,14 +170,15 @@ class Trainer:
             fake = x2 * mask + images * (1.0 - mask)
             self.critics.requires_grad_(False)  # the generator's loss must not leave gradients in the critics
             try:
-                with self.autocast():
+                with torch.set_grad_enabled(update), self.autocast():
                     scores_global, scores_local = self.critics(fake, crop(fake, boxes, size))
             finally:
                 self.critics.requires_grad_(True)
             g_global, g_local = -scores_global.float().mean(), -scores_local.float().mean()
             loss = loss + cfg.gan_loss_alpha * (cfg.global_wgan_loss_alpha * g_global + g_local)
             losses.update(g_global=g_global, g_local=g_local)
-        self._update(loss, self.opt_g, self.scaler_g)
+        if update:
+            self._update(loss, self.opt_g, self.scaler_g)
         losses.update(g_loss=loss, hole_l1=hole_l1(images, x1 if coarse_only else x2, mask))
         return {k: v.detach() for k, v in losses.items()}, out, mask
 
