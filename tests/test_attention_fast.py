@@ -70,7 +70,9 @@ def test_fast_op_equals_dense_op_on_needed_positions(h: int, w: int) -> None:
     fast = contextual_attention(f, f, mask, needed=needed, path="fast", keep_weights=True)
     assert (dense.features - fast.features).abs()[needed.expand_as(f)].max() <= 1e-5
     (dk,), (fk,) = dense.weights, fast.weights
-    torch.testing.assert_close(fk.values, dk.values[fk.rows][:, fk.cols], atol=1e-6, rtol=1e-5)
+    # The fast path sums each patch score in another order (both are ~2e-6 from float64 here), and the softmax
+    # scale of 10 turns that into ~1e-4 relative changes of the weights.
+    torch.testing.assert_close(fk.values, dk.values[fk.rows][:, fk.cols], atol=5e-5, rtol=2e-4)
     # the dense op's weight on patches the fast path left out is exactly zero (they touch the hole)
     left_out = torch.ones(dk.values.shape[1], dtype=torch.bool)
     left_out[fk.cols] = False
@@ -127,10 +129,10 @@ def test_auto_picks_fast_on_cpu_and_dense_on_gpus_unless_too_big() -> None:
     thin[5 * 32:6 * 32] = True  # one grid row to fill
     everything = torch.ones(32 * 32, dtype=torch.bool)
     assert pick_path(grid, "cpu") == "fast"
-    # the cost behind it: even with every cell needed the fast path does fewer multiply-accumulates (9 + 8 of
-    # 9 + 16), and with few cells far fewer
-    assert fast_path_macs(everything, grid, 128) < 0.7 * dense_path_macs(32 * 32, 128)
-    assert fast_path_macs(thin, grid, 128) < 0.2 * dense_path_macs(32 * 32, 128)
+    # the cost behind it: even with every cell needed the fast path does fewer multiply-accumulates (1 + 8 of
+    # 9 + 16, plus the padded grid's border), and with few cells far fewer
+    assert fast_path_macs(everything, grid, 128) < 0.4 * dense_path_macs(32 * 32, 128)
+    assert fast_path_macs(thin, grid, 128) < 0.1 * dense_path_macs(32 * 32, 128)
     assert pick_path(grid, "cuda") == "dense"
     big = (128, 128)  # a 1024x1024 photo: the dense score matrix alone would take 1 GB
     assert pick_path(big, "cuda") == "fast"
@@ -139,8 +141,9 @@ def test_auto_picks_fast_on_cpu_and_dense_on_gpus_unless_too_big() -> None:
 def test_fast_path_work_counts_the_rows_the_propagation_reads() -> None:
     rows = torch.zeros(16 * 16, dtype=torch.bool)
     rows[8 * 16 + 8] = True  # one cell: 3 column-major rows, each with its 2 row-major neighbours
-    assert fast_path_macs(rows, (16, 16), 2) == 9 * 256 * 2 * 9 + 1 * 256 * 2 * 8
-    assert fast_path_macs(rows, (16, 16), 2, fuse=False) == 1 * 256 * 2 * 9 + 1 * 256 * 2 * 8
+    # their scores: every pixel their 3x3 patches cover (a 5x5 block) against the 18x18 padded grid
+    assert fast_path_macs(rows, (16, 16), 2) == 25 * 18 * 18 * 2 + 1 * 256 * 2 * 8
+    assert fast_path_macs(rows, (16, 16), 2, fuse=False) == 9 * 18 * 18 * 2 + 1 * 256 * 2 * 8
 
 
 def test_gradients_through_the_fast_path_equal_the_dense_ones() -> None:

@@ -11,12 +11,15 @@ depends on that flattening (it wraps from the end of one row to the start of the
 
 Two paths compute the same thing. The dense one is the official op: every position against every patch,
 O(L^2) memory for L grid cells. The masked fast path computes only the rows whose output can reach a hole
-pixel (``needed``, plus the rows the propagation reads for them), reproduces the dense op's softmax (which
-zeroes invalid scores, so each still adds e^0 to the denominator), and rebuilds the output by pixel phases
-instead of a transposed convolution, with half its multiply-accumulates (see ``_phase_stacks``).
+pixel (``needed``, plus the rows the propagation reads for them), scores them from single-pixel dot products
+summed over the patch's nine offsets (a ninth of the unfolded product's work, see ``_raw_scores``),
+reproduces the dense op's softmax (which zeroes invalid scores, so each still adds e^0 to the denominator),
+and rebuilds the output by pixel phases instead of a transposed convolution, with half its
+multiply-accumulates (see ``_phase_stacks``).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -32,6 +35,7 @@ RATE = 2
 DENSE_MAX_ELEMENTS = 64 * 2**20
 SCORE_CHUNK_ELEMENTS = 16 * 2**20
 EXP_UNDERFLOW = -87.0  # exp(-87) = 1.6e-38, just above float32's smallest normal number
+EXP_FLUSH = -86.0  # softmax terms below exp(-86) = 4e-38 are 0 (with 4096 of them they add up to 2e-34)
 
 
 @dataclass
@@ -77,14 +81,19 @@ def valid_background(mask_small: torch.Tensor, exclude_small: torch.Tensor | Non
     return (touched == 0).flatten(1)
 
 
+def patch_norms(b_small: torch.Tensor) -> torch.Tensor:
+    """``[N, L]`` L2 norm of each background 3x3 patch (zero padding outside), at least 1e-4: a 3x3 box sum of
+    per-pixel squared norms, 100x faster than a norm across unfolded rows."""
+    squares = F.avg_pool2d(b_small.square().sum(dim=1, keepdim=True), 3, stride=1, padding=1,
+                           count_include_pad=True) * 9
+    return squares.clamp_min(0).sqrt().flatten(1).clamp_min(PATCH_NORM_EPS)
+
+
 def matching_patches(b_small: torch.Tensor, unfolded: torch.Tensor | None = None) -> torch.Tensor:
     """``[N, C*9, L]`` background 3x3 patches, each divided by max(L2 norm, 1e-4); ``unfolded`` is
     ``F.unfold(b_small, 3, padding=1)`` when the caller already has it."""
     patches = F.unfold(b_small, kernel_size=3, padding=1) if unfolded is None else unfolded
-    # The norms as a 3x3 box sum of per-pixel squared norms: 100x faster than a norm across unfolded rows.
-    squares = F.avg_pool2d(b_small.square().sum(dim=1, keepdim=True), 3, stride=1, padding=1,
-                           count_include_pad=True) * 9
-    return patches / squares.clamp_min(0).sqrt().flatten(1)[:, None, :].clamp_min(PATCH_NORM_EPS)
+    return patches / patch_norms(b_small)[:, None, :]
 
 
 def unfolded_pair(f_small: torch.Tensor, b_small: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -191,14 +200,51 @@ class _Grid:
         return table
 
 
-def _padded_product(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """``a @ b`` between two rows of zeros (built in place: a concatenation would copy the whole matrix)."""
-    if _recording(a) or _recording(b):
-        return F.pad(a @ b, (0, 0, 1, 1))  # autograd cannot record a product written into a view
-    out = a.new_empty(a.shape[0] + 2, b.shape[1])
-    torch.mm(a, b, out=out[1:-1])
-    out[0] = 0
-    out[-1] = 0
+def _patch_pixels(rows: torch.Tensor, grid: _Grid) -> tuple[torch.Tensor, list[int], torch.Tensor]:
+    """(the cells ``rows`` as flat indices on the grid padded by one, the nine flat shifts of a 3x3 patch
+    there, every padded position their patches cover, sorted)."""
+    wp = grid.gw + 2
+    centres = (rows // grid.gw + 1) * wp + rows % grid.gw + 1
+    shifts = [dy * wp + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    return centres, shifts, torch.unique(torch.cat([centres + shift for shift in shifts]))
+
+
+def _raw_scores(f_small: torch.Tensor, b_small: torch.Tensor, norms: torch.Tensor, rows: torch.Tensor,
+                grid: _Grid) -> torch.Tensor:
+    """``[len(rows) + 2, L]``: the raw scores of foreground cells ``rows`` against every normalised background
+    patch, between two rows of zeros (``f_small``, ``b_small``: ``[C, gh, gw]``; ``norms``: ``[L]``).
+
+    A 3x3 patch score is the sum over its nine pixel offsets o of single-pixel dot products f(p + o) . b(q + o),
+    so one C-deep product of every pixel the rows' patches touch against every pixel (on the grid padded by
+    one, the unfold's zero padding) gives all nine terms, each read back as a shifted view: a ninth of the
+    multiply-accumulates of multiplying the unfolded C*9-deep patches, for nine cheap row-adds.
+    """
+    c, (gh, gw) = f_small.shape[0], (grid.gh, grid.gw)
+    hp, wp = gh + 2, gw + 2
+    lp, margin = hp * wp, wp + 1  # a shift moves a flat padded index by at most the margin
+    f_pad = F.pad(f_small, (1, 1, 1, 1)).reshape(c, lp)
+    b_pad = f_pad if b_small is f_small else F.pad(b_small, (1, 1, 1, 1)).reshape(c, lp)
+    centres, shifts, pixels = _patch_pixels(rows, grid)
+    # pixel dot products, stored flat with a margin so that every shifted view stays inside the storage
+    # (what a shift pulls in from the margin or the next row lands in padding columns, which are dropped)
+    if _recording(f_pad) or _recording(b_pad):
+        store = F.pad((f_pad.index_select(1, pixels).T @ b_pad).flatten(), (margin, margin))
+    else:
+        store = f_pad.new_empty(len(pixels) * lp + 2 * margin)
+        store[:margin], store[-margin:] = 0, 0
+        torch.mm(f_pad.index_select(1, pixels).T, b_pad, out=store[margin:-margin].view(len(pixels), lp))
+    # sums[r, q'] = sum over shifts of dots[centre_r + shift, q' + shift]; pixels no row needs go to a scratch row
+    target = torch.full((lp + 2 * margin,), len(rows), dtype=torch.long, device=rows.device)
+    target[centres] = torch.arange(len(rows), device=rows.device)
+    sums = f_pad.new_zeros(len(rows) + 1, lp)
+    for shift in shifts:  # index_add_ of whole contiguous rows: several times faster than on column slices
+        sums.index_add_(0, target[pixels - shift], store.as_strided((len(pixels), lp), (lp, 1), margin + shift))
+    interior = sums[:-1].view(-1, hp, wp)[:, 1:-1, 1:-1]
+    if _recording(sums):
+        return F.pad((interior / norms.view(gh, gw)).reshape(len(rows), gh * gw), (0, 0, 1, 1))
+    out = sums.new_empty(len(rows) + 2, gh * gw)
+    torch.div(interior, norms.view(gh, gw), out=out[1:-1].view(-1, gh, gw))
+    out[0], out[-1] = 0, 0
     return out
 
 
@@ -220,22 +266,24 @@ def dense_path_macs(cells: int, channels: int) -> int:
 
 
 def fast_path_macs(needed_rows: torch.Tensor, grid_shape: tuple[int, int], channels: int, fuse: bool = True) -> int:
-    """Multiply-accumulates of the fast path for one image: raw scores of every row the propagation reads
-    against all patches (C*9 each), and the rebuild of each chunk's cells by phases (C*8 per cell and patch)."""
+    """Multiply-accumulates of the fast path for one image: the pixel dot products behind the raw scores of
+    every row the propagation reads (C per pixel those rows' patches cover and pixel of the padded grid), and
+    the rebuild of each chunk's cells by phases (C*8 per cell and patch)."""
     grid = _Grid(*grid_shape, needed_rows.device)
+    padded = (grid.gh + 2) * (grid.gw + 2)
     total = 0
     for chunk in _row_chunks(needed_rows, grid):
         rows = _with_pasting_cells(chunk, needed_rows, grid)
         scored = _propagation_rows(grid, rows)[1] if fuse else rows
-        total += len(scored) * grid.size * channels * 9 + len(rows) * grid.size * channels * 8
+        total += len(_patch_pixels(scored, grid)[2]) * padded * channels + len(rows) * grid.size * channels * 8
     return total
 
 
 def pick_path(grid_shape: tuple[int, int], device_type: str) -> str:
     """"fast" or "dense" when there is a ``needed`` map, by cost.
 
-    On a CPU the fast path: its work is at most about 0.7 of the dense op's (every cell needed: 9 + 8 of its
-    9 + 16 multiply-accumulates per cell and patch), and even then it ran 1.19x faster (512x512, 2 cores). On
+    On a CPU the fast path: its work is at most about 0.4 of the dense op's (every cell needed: 1 + 8 of its
+    9 + 16 multiply-accumulates per cell and patch, plus the padding), and even then it ran faster. On
     a GPU the dense op's few large kernels beat the fast path's many small ones (H100, 512x512: 4 ms vs
     6-7 ms), so there the fast path only saves memory on large inputs.
     """
@@ -244,22 +292,22 @@ def pick_path(grid_shape: tuple[int, int], device_type: str) -> str:
     return "dense"
 
 
-def _fused_rows(foreground: torch.Tensor, patches: torch.Tensor, grid: _Grid, rows: torch.Tensor,
-                fuse: bool) -> torch.Tensor:
+def _fused_rows(f_small: torch.Tensor, b_small: torch.Tensor, norms: torch.Tensor, grid: _Grid,
+                rows: torch.Tensor, fuse: bool) -> torch.Tensor:
     """Propagated scores ``[len(rows), L]`` against every patch, from raw scores of only the rows the two
-    diagonal sums reach (``foreground`` and ``patches`` are ``[C*9, L]``).
+    diagonal sums reach (``f_small``, ``b_small``: ``[C, gh, gw]``; ``norms``: ``[L]``).
 
     Keeping every column makes the propagation's column shifts slices: +-1 in row-major order, and +-gw in
     column-major order except where that order wraps from the bottom of one grid column to the top of the next.
     """
     if not fuse:
-        return foreground.index_select(1, rows).T @ patches
+        return _raw_scores(f_small, b_small, norms, rows, grid)[1:-1]
     gh, gw, size = grid.gh, grid.gw, grid.size
     raw_rows = _propagation_rows(grid, rows)[1]
     # raw_rows holds both neighbours of every mid row, and consecutive indices sit next to each other in a
     # sorted set, so the row-major neighbours are the adjacent rows: the diagonal sum is slices (rows where
     # that does not hold are not mid rows and are never read).
-    raw = _padded_product(foreground.index_select(1, raw_rows).T, patches)
+    raw = _raw_scores(f_small, b_small, norms, raw_rows, grid)
     mid = torch.empty_like(raw[1:])  # one row per raw row, then the zero row
     _write(mid[:-1, 1:], torch.add, raw[1:-1, 1:], raw[:-2, :-1])
     mid[:-1, 0] = raw[1:-1, 0]
@@ -270,19 +318,35 @@ def _fused_rows(foreground: torch.Tensor, patches: torch.Tensor, grid: _Grid, ro
     # rather than gathering both neighbours of every row first: half the memory traffic.
     r = len(rows)
     at = grid.lookup(raw_rows)
-    # the rows, then mid's zero row as scratch for what belongs to no needed row
-    fused = mid.index_select(0, torch.cat([at[rows], at.new_full((1,), len(raw_rows))]))
     cells = torch.cat([raw_rows, raw_rows.new_full((1,), -1)])  # mid's zero row is no cell
     into = grid.lookup(rows)
+    targets = []  # per step, where each mid row goes: the row it precedes (+1) or follows (-1), or the scratch row
     for step in (1, -1):
         neighbour = grid.col_major(cells.clamp_min(0), step)
-        target = torch.where((cells >= 0) & (neighbour >= 0), into[neighbour.clamp_min(0)], r)
-        if step == 1:  # the mid row is its target's previous cell
-            fused[:, gw:].index_add_(0, target, mid[:, :-gw])
-            fused[:, 1:gw].index_add_(0, target, mid[:, (gh - 1) * gw:size - 1])  # top <- bottom of the column before
-        else:  # the mid row is its target's next cell
-            fused[:, :-gw].index_add_(0, target, mid[:, gw:])
-            fused[:, (gh - 1) * gw:size - 1].index_add_(0, target, mid[:, 1:gw])  # bottom <- top of the next
+        targets.append(torch.where((cells >= 0) & (neighbour >= 0), into[neighbour.clamp_min(0)], r))
+    after, before = targets
+    # The rows, then a scratch row for what belongs to no needed row, stored with a grid row (gw entries) to
+    # spare at both ends: the rows shifted a grid row either way are then contiguous views of the same storage,
+    # and index_add_ of whole contiguous rows is several times faster than into column slices.
+    store = mid.new_zeros((r + 1) * size + 2 * gw)
+    fused = store[gw:-gw].view(r + 1, size)
+    _write(fused, torch.index_select, mid, 0, torch.cat([at[rows], at.new_full((1,), len(raw_rows))]))
+    # where column-major order wraps to the next grid column: top <- bottom of the column before, and back
+    fused[:, 1:gw].index_add_(0, after, mid[:, (gh - 1) * gw:size - 1])
+    fused[:, (gh - 1) * gw:size - 1].index_add_(0, before, mid[:, 1:gw])
+    if _recording(mid):  # autograd cannot follow the in-place zeroing below: add column slices instead
+        fused[:, gw:].index_add_(0, after, mid[:, :-gw])
+        fused[:, :-gw].index_add_(0, before, mid[:, gw:])
+        return fused[:r]
+    # A shifted view carries a mid row's last (first) grid row past the end (start) of its target into the next
+    # (previous) row; that grid row is never a source in that direction, so it is zeroed for the add.
+    later, earlier = (store.as_strided((r + 1, size), (size, 1), offset) for offset in (2 * gw, 0))
+    last = mid[:, size - gw:].clone()
+    mid[:, size - gw:] = 0
+    later.index_add_(0, after, mid)  # fused[t, q] += mid[s, q - gw]
+    mid[:, size - gw:] = last
+    mid[:, :gw] = 0
+    earlier.index_add_(0, before, mid)  # fused[t, q] += mid[s, q + gw]
     return fused[:r]
 
 
@@ -300,20 +364,21 @@ def _softmax_over_valid(scores: torch.Tensor, valid: torch.Tensor, n_invalid: in
     highest, best = scores.max(dim=1, keepdim=True)
     top = highest.clamp_min(0.0) if n_invalid else highest
     # the highest weight is exp(highest - top) / denominator: zero exactly where that exp is flushed
-    best = torch.where(highest - top >= EXP_UNDERFLOW, best, 0).flatten()
+    best = torch.where(highest - top > EXP_FLUSH, best, 0).flatten()
     exp = _exp_flushing_underflow(scores - top if recording else scores.sub_(top))
     denominator = exp.sum(dim=1, keepdim=True) + n_invalid * torch.exp(-top)
     return (exp / denominator if recording else exp.div_(denominator)), best
 
 
 def _exp_flushing_underflow(x: torch.Tensor) -> torch.Tensor:
-    """exp(x), 0 where the result would not be a normal float; in place unless autograd records ``x``. The
-    CPU's exp is 40x slower on arguments whose results underflow, and most softmax entries at scale 10 do;
-    with denormals flushed (as at inference) those results are 0 anyway."""
-    underflow = x < EXP_UNDERFLOW
+    """exp(x), 0 where x < EXP_FLUSH; in place unless autograd records ``x``. The CPU's exp is 40x slower on
+    arguments whose results underflow, and most softmax entries at scale 10 do, so arguments are clamped
+    to EXP_UNDERFLOW first and what falls below exp(EXP_FLUSH) is then set to 0 in the same pass as a
+    threshold."""
+    floor = math.exp(EXP_FLUSH)
     if _recording(x):
-        return torch.exp(x.clamp_min(EXP_UNDERFLOW)).masked_fill(underflow, 0.0)
-    return x.clamp_min_(EXP_UNDERFLOW).exp_().masked_fill_(underflow, 0.0)
+        return F.threshold(torch.exp(x.clamp_min(EXP_UNDERFLOW)), floor, 0.0)
+    return F.threshold_(x.clamp_min_(EXP_UNDERFLOW).exp_(), floor, 0.0)
 
 
 def _recording(x: torch.Tensor) -> bool:
@@ -371,12 +436,13 @@ def _column_sums(weights: torch.Tensor, rows: torch.Tensor, grid: _Grid, ex: int
     return out.view(len(rows), -1)
 
 
-def _write(out: torch.Tensor, op, a: torch.Tensor, b) -> None:
-    """out = op(a, b) (torch.add, torch.div), written straight into ``out`` unless autograd records it."""
+def _write(out: torch.Tensor, op, a: torch.Tensor, *args) -> None:
+    """out = op(a, *args) (torch.add, torch.div, torch.index_select), written straight into ``out`` unless
+    autograd records it."""
     if _recording(a):
-        out.copy_(op(a, b))
+        out.copy_(op(a, *args))
     else:
-        op(a, b, out=out)
+        op(a, *args, out=out)
 
 
 def _rebuild_rows(weights: torch.Tensor, rows: torch.Tensor, grid: _Grid, stacks: torch.Tensor) -> torch.Tensor:
@@ -410,19 +476,21 @@ def _with_pasting_cells(chunk: torch.Tensor, needed_rows: torch.Tensor, grid: _G
 def _fast(f_small, b_small, b, valid, needed_rows, grid_shape, fuse, keep_weights):
     n, channels, h, w = b.shape
     grid = _Grid(*grid_shape, b.device)
-    foreground, patches = unfolded_pair(f_small, b_small)
+    norms = patch_norms(b_small)
     # pixel (2y + ey, 2x + ex) at [y, ey, x, ex]: the feature map, cells by channels
     phases = b.new_zeros(n, grid.gh, 2, grid.gw, 2, channels)
     best = torch.arange(grid.size, device=b.device).repeat(n, 1)  # "copies itself" where not computed
     kept = [] if keep_weights else None
     for i in range(n):
+        f_i = f_small[i]
+        b_i = f_i if b_small is f_small else b_small[i]  # one padded copy when matching a map against itself
         stacks = _phase_stacks(b[i])
         cols = valid[i].nonzero().flatten()
         n_invalid = grid.size - len(cols)
         parts = []
         for chunk in _row_chunks(needed_rows[i], grid):
             rows = _with_pasting_cells(chunk, needed_rows[i], grid)
-            scores = _fused_rows(foreground[i], patches[i], grid, rows, fuse)
+            scores = _fused_rows(f_i, b_i, norms[i], grid, rows, fuse)
             weights, winners = _softmax_over_valid(scores, valid[i], n_invalid)
             rebuilt = _rebuild_rows(weights, rows, grid, stacks)
             if len(rows) > len(chunk):  # keep the chunk's own blocks and cells
