@@ -240,7 +240,7 @@ def run_bench(sizes: list[int], mask_kind: str = "center", device: str = "cpu", 
     threads = configure_threads()
     dev = torch.device(device)
     model, source = _model(weights)
-    model = model.eval().requires_grad_(False).to(dev)
+    model = model.prepare_for_inference(dev)
     cpu = platform.processor() or platform.machine()
     flush_denormals()
     with reuse_freed_memory():  # as the pipeline runs the model (the ceiling too)

@@ -171,7 +171,7 @@ class Inpainter:
             configure_threads()
         self.model = InpaintGenerator()
         load_generator_state(self.model, state, str(path))
-        self.model.eval().requires_grad_(False).to(self._device)
+        self.model.prepare_for_inference(self._device)
         self.strategy = Strategy(strategy)
         if work_size < 64 or work_size % 8:
             raise ValueError(f"work_size must be a multiple of 8 and at least 64, not {work_size}")

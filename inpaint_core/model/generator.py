@@ -191,6 +191,11 @@ class InpaintGenerator(nn.Module):
                                          attention_path=attention_path)
         return GeneratorOutput(coarse=coarse, refined=refined, attention=attention)
 
+    def prepare_for_inference(self, device: torch.device) -> InpaintGenerator:
+        """Evaluation mode without gradients on ``device``, kernels stored channels-last like the feature maps
+        (otherwise every conv converts its kernel again on every call). Returns self."""
+        return self.eval().requires_grad_(False).to(device, memory_format=torch.channels_last)
+
     def tf_variable_names(self) -> Iterator[tuple[str, str]]:
         """(state-dict key, official TF variable name) for every parameter."""
         for module_name, module in self.named_modules():
