@@ -234,11 +234,13 @@ def _raw_scores(f_small: torch.Tensor, b_small: torch.Tensor, norms: torch.Tenso
         store[:margin], store[-margin:] = 0, 0
         torch.mm(f_pad.index_select(1, pixels).T, b_pad, out=store[margin:-margin].view(len(pixels), lp))
     # sums[r, q'] = sum over shifts of dots[centre_r + shift, q' + shift]; pixels no row needs go to a scratch row
+    # (target[margin + i]: the row whose centre is padded position i)
     target = torch.full((lp + 2 * margin,), len(rows), dtype=torch.long, device=rows.device)
-    target[centres] = torch.arange(len(rows), device=rows.device)
+    target[margin + centres] = torch.arange(len(rows), device=rows.device)
     sums = f_pad.new_zeros(len(rows) + 1, lp)
     for shift in shifts:  # index_add_ of whole contiguous rows: several times faster than on column slices
-        sums.index_add_(0, target[pixels - shift], store.as_strided((len(pixels), lp), (lp, 1), margin + shift))
+        sums.index_add_(0, target[margin + pixels - shift],
+                        store.as_strided((len(pixels), lp), (lp, 1), margin + shift))
     interior = sums[:-1].view(-1, hp, wp)[:, 1:-1, 1:-1]
     if _recording(sums):
         return F.pad((interior / norms.view(gh, gw)).reshape(len(rows), gh * gw), (0, 0, 1, 1))
