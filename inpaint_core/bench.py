@@ -24,7 +24,7 @@ from .masks import stroke_mask
 from .model.attention import (contextual_attention, dense_path_macs, fast_path_macs, needed_grid_rows,
                               pick_path)
 from .model.generator import InpaintGenerator, network_input, reach_back
-from .model.layers import GenConv, resize_nearest
+from .model.layers import GenConv, GenDeconv, resize_nearest
 from .cpu import configure_threads, flush_denormals, reuse_freed_memory
 from .weights import DEFAULT_WEIGHTS, load_generator_state, load_weights
 
@@ -120,14 +120,20 @@ def _count_conv_macs(model: torch.nn.Module) -> Iterator[dict[str, float]]:
     counts = {"coarse": 0.0, "refine": 0.0}
     handles = []
     for name, module in model.named_modules():
-        if isinstance(module, GenConv):
-            part = "coarse" if name.startswith("coarse.") else "refine"
+        part = "coarse" if name.startswith("coarse.") else "refine"
+        if isinstance(module, GenConv):  # (a GenDeconv's own conv never runs its forward)
 
             def hook(mod, inputs, output, part=part):
                 k = mod.kernel_size[0] * mod.kernel_size[1]
                 counts[part] += output.numel() * mod.in_channels * k
 
             handles.append(module.register_forward_hook(hook))
+        elif isinstance(module, GenDeconv):
+
+            def deconv_hook(mod, inputs, output, part=part):
+                counts[part] += inputs[0].shape[0] * mod.macs(*inputs[0].shape[-2:])
+
+            handles.append(module.register_forward_hook(deconv_hook))
     try:
         yield counts
     finally:
