@@ -68,3 +68,36 @@ def test_user_errors_are_one_line(tmp_path, capsys, args, message):
     assert main(["train", "--run-dir", str(tmp_path / "run"), *TINY, "--max-steps", "1", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+def test_a_signal_to_the_whole_process_group_still_stops_cleanly(tmp_path):
+    """Ctrl+C in a terminal signals every process of the job, data workers included (so does `pkill -f`):
+    the workers must leave the stop to the main process, which finishes its step, saves and exports."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    listing = image_list(tmp_path, 2)
+    run_dir = tmp_path / "run"
+    config = tmp_path / "tiny.yaml"
+    config.write_text("critic_steps: 1\ncheckpoint_every: 1\n")
+    args = [sys.executable, "-m", "inpaint_core", "train", "--data", str(listing), "--run-dir", str(run_dir),
+            "--config", str(config), "--size", "32", "--batch", "2", "--workers", "1", "--no-progress"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    try:
+        deadline = time.monotonic() + 120
+        while not checkpoint_path(run_dir).exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert proc.poll() is None, proc.communicate()[1]
+        os.killpg(proc.pid, signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, err
+    assert "(SIGTERM)" in out
+    step = load_checkpoint(checkpoint_path(run_dir))["trainer"]["step"]
+    assert step >= 1 and load_weights(run_dir / "generator.safetensors")[1].training["steps"] == step

@@ -8,6 +8,7 @@ would have, whatever the number of workers.
 from __future__ import annotations
 
 import os
+import signal
 import warnings
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -128,13 +129,21 @@ def collate(samples: list[tuple[torch.Tensor, tuple[str, ...]]]) -> tuple[torch.
     return torch.stack([image for image, _ in samples]), [err for _, errors in samples for err in errors]
 
 
+def _leave_stops_to_the_main_process(worker_id: int) -> None:
+    """Ctrl+C signals every process of the terminal's job and ``pkill -f`` matches the data workers too: a
+    worker that died of it would break the step the main process is finishing before it saves. The main
+    process shuts its workers down itself (and they exit on their own if it dies)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def make_loader(dataset: TrainImages, batch: int, workers: int, seed: int, rank: int = 0, world: int = 1,
                 start_batch: int = 0, pin_memory: bool = False) -> DataLoader:
     """An endless loader of ``(images [batch, 3, size, size], read errors)`` continuing at ``start_batch``."""
     sampler = EndlessShuffle(dataset, batch, seed, rank, world, start_batch)
     return DataLoader(dataset, batch_size=batch, sampler=sampler, num_workers=workers, collate_fn=collate,
                       drop_last=True, pin_memory=pin_memory, persistent_workers=workers > 0,
-                      prefetch_factor=4 if workers > 0 else None)
+                      prefetch_factor=4 if workers > 0 else None, worker_init_fn=_leave_stops_to_the_main_process)
 
 
 class BatchStream:
