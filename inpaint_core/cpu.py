@@ -16,18 +16,19 @@ def physical_cores() -> int:
     conv kernels gain nothing from them)."""
     available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     try:
-        pairs = set()
-        physical = core = None
-        for line in open("/proc/cpuinfo", encoding="ascii", errors="replace"):
-            if line.startswith("physical id"):
-                physical = line.split(":")[1].strip()
-            elif line.startswith("core id"):
-                core = line.split(":")[1].strip()
-                pairs.add((physical, core))
-        if pairs:
-            return max(1, min(available, len(pairs)))
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
+            lines = cpuinfo.readlines()
     except OSError:
-        pass
+        lines = []
+    pairs = set()
+    physical = None
+    for line in lines:
+        if line.startswith("physical id"):
+            physical = line.split(":")[1].strip()
+        elif line.startswith("core id"):
+            pairs.add((physical, line.split(":")[1].strip()))
+    if pairs:
+        return max(1, min(available, len(pairs)))
     return max(1, available)
 
 

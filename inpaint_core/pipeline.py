@@ -255,6 +255,8 @@ class Inpainter:
         return np.ascontiguousarray(image), mask, exclude
 
     def _to_model(self, rgb: np.ndarray) -> torch.Tensor:
+        if not rgb.flags.writeable:  # e.g. np.asarray of a PIL image; torch warns about sharing read-only memory
+            rgb = rgb.copy()
         x = torch.from_numpy(rgb).to(self._device).permute(2, 0, 1)[None].float() / 127.5 - 1.0
         return x.flip(1) if self.card.channel_order == "BGR" else x
 

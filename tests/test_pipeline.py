@@ -46,6 +46,18 @@ def test_pixels_outside_the_hole_are_byte_identical_at_any_size(golden_inpainter
     assert result.timings["model"] > 0
 
 
+def test_a_read_only_photo_fills_without_warnings(golden_inpainter, photo) -> None:
+    """np.asarray(PIL image) is read-only; the caller must not get torch's shared-memory warning."""
+    import warnings
+
+    image = photo[:96, :96].copy()
+    image.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = golden_inpainter.fill(image, box_mask(image.shape[:2], 30, 60, 30, 60))
+    assert result.composite.shape == image.shape
+
+
 def test_stage_views_show_each_stage_filling_the_hole_over_the_photo(golden_inpainter, photo) -> None:
     """The editor's coarse and refined panels: the photo outside the hole (the raw outputs there are not even
     computed exactly), each stage's own fill inside it, and the refined one is what the photo received."""
