@@ -3,8 +3,9 @@
 One step = ``critic_steps`` critic updates (each on its own batch and mask, against a generator forward pass
 without gradients), then one generator update on another batch. During warm-up the critics are neither
 trained nor used; during the critic warm-up that follows, the critics train and the generator is not updated
-(its losses on the step's batch are still computed, for the logs). Every random choice of a step (masks, interpolation factors) comes from a generator keyed
-by (seed, rank, step, sub-step), so a step is reproducible from its number alone.
+(its losses on the step's batch are still computed, for the logs). Every random choice of a step (masks,
+interpolation factors) comes from a generator keyed by (seed, rank, step, sub-step), so a step is
+reproducible from its number alone.
 """
 from __future__ import annotations
 
@@ -170,7 +171,7 @@ class Trainer:
             fake = x2 * mask + images * (1.0 - mask)
             self.critics.requires_grad_(False)  # the generator's loss must not leave gradients in the critics
             try:
-                with torch.set_grad_enabled(update), self.autocast():
+                with self.autocast():  # (no graph in the critic warm-up: fake has none, the critics are frozen)
                     scores_global, scores_local = self.critics(fake, crop(fake, boxes, size))
             finally:
                 self.critics.requires_grad_(True)
