@@ -69,7 +69,7 @@ _TIFF_LAYOUT_TAGS = {256, 257, 258, 259, 262, 266, 273, 277, 278, 279, 284, 317,
 
 
 class ImageReadError(ValueError):
-    """An image file could not be read; the message names the file and says why."""
+    """An image file (or a folder or list of them) could not be read; the message names the file and says why."""
 
 
 class ImageWriteError(OSError):
@@ -119,6 +119,31 @@ def _to_rgb_alpha(img: Image.Image) -> tuple[np.ndarray, np.ndarray | None]:
     if img.mode != "RGB":
         img = img.convert("RGB")
     return np.array(img), None
+
+
+def list_images(source: str | os.PathLike) -> list[Path]:
+    """The image files of a folder or of a list file, by one rule for training and evaluation alike.
+
+    A folder is searched recursively (datasets nest photos in class folders); files count by their suffix
+    (``FORMATS_BY_SUFFIX``), sorted by path. A list file names one image per line, relative to the list's
+    folder or absolute; blank lines and lines starting with # are skipped; the order is the list's. Raises
+    ImageReadError when the source is missing or names no image.
+    """
+    source = Path(source)
+    if source.is_dir():
+        paths = sorted(p for p in source.rglob("*") if p.suffix.lower() in FORMATS_BY_SUFFIX and p.is_file())
+    elif source.is_file():
+        try:
+            lines = source.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ImageReadError(f"{source}: cannot read the image list ({exc})") from None
+        entries = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+        paths = [p if p.is_absolute() else source.parent / p for p in map(Path, entries)]
+    else:
+        raise ImageReadError(f"{source}: no such folder or image list")
+    if not paths:
+        raise ImageReadError(f"{source}: no images found (looked for {', '.join(sorted(FORMATS_BY_SUFFIX))})")
+    return paths
 
 
 def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> LoadedImage:

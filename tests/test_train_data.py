@@ -10,8 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
-from inpaint_core.train.data import (BatchStream, DataError, EndlessShuffle, TrainImages, list_images, make_loader,
-                                     random_crop)
+from inpaint_core.imageio import ImageReadError, list_images
+from inpaint_core.train.data import BatchStream, DataError, EndlessShuffle, TrainImages, make_loader, random_crop
 
 
 def _write(path: Path, size: tuple[int, int], value: int = 100) -> Path:
@@ -30,9 +30,9 @@ def test_lists_a_folder_recursively_or_a_list_file(tmp_path):
     listing = tmp_path / "list.txt"
     listing.write_text(f"# training set\nimgs/sub/b.JPG\n\n{a}\n")
     assert list_images(listing) == [tmp_path / "imgs" / "sub" / "b.JPG", a]
-    with pytest.raises(DataError, match="no images"):
+    with pytest.raises(ImageReadError, match="no images"):
         list_images(_empty(tmp_path))
-    with pytest.raises(DataError, match="no such"):
+    with pytest.raises(ImageReadError, match="no such"):
         list_images(tmp_path / "missing")
 
 

@@ -1,4 +1,4 @@
-"""Training images: a folder (searched recursively) or a text file listing one image path per line.
+"""Training images (listed by ``imageio.list_images``: a folder, searched recursively, or a list file).
 
 Every sample's crop and flip come from its own random generator, keyed by (seed, epoch, rank, position), and
 the order of every epoch comes from a seeded DistributedSampler. So the stream of batches depends only on the
@@ -7,7 +7,6 @@ would have, whatever the number of workers.
 """
 from __future__ import annotations
 
-import os
 import signal
 import warnings
 from pathlib import Path
@@ -19,32 +18,13 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 from torch.utils.data.distributed import DistributedSampler
 
-from ..imageio import FORMATS_BY_SUFFIX, ImageReadError, read_image
+from ..imageio import ImageReadError, read_image
 
 SampleKey = tuple[int, tuple[int, ...]]  # (image index, seed of the sample's random generator)
 
 
 class DataError(ValueError):
-    """The training data cannot be used (no images, unreadable list, too few images); says what to do."""
-
-
-def list_images(source: str | os.PathLike) -> list[Path]:
-    """Image paths of a folder (recursive, sorted) or of a list file (relative paths are relative to the list)."""
-    source = Path(source)
-    if source.is_dir():
-        paths = sorted(p for p in source.rglob("*") if p.suffix.lower() in FORMATS_BY_SUFFIX and p.is_file())
-    elif source.is_file():
-        try:
-            lines = source.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DataError(f"{source}: cannot read the image list ({exc})") from None
-        entries = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
-        paths = [p if p.is_absolute() else source.parent / p for p in map(Path, entries)]
-    else:
-        raise DataError(f"{source}: no such folder or image list")
-    if not paths:
-        raise DataError(f"{source}: no images found (looked for {', '.join(sorted(FORMATS_BY_SUFFIX))})")
-    return paths
+    """The training data cannot be used (no readable image, too few images); says what to do."""
 
 
 def random_crop(rgb: np.ndarray, size: int, rng: np.random.Generator, scale_range: Sequence[float],

@@ -16,11 +16,12 @@ import torch
 from tqdm import tqdm
 
 from ..cpu import flush_denormals, reuse_freed_memory
+from ..imageio import list_images
 from ..weights import ModelCard, load_weights, save_weights
 from . import distributed
 from .checkpoint import checkpoint_path, restore_rng_state, rng_state, save_checkpoint
 from .config import TrainConfig, dump_config
-from .data import BatchStream, TrainImages, list_images, make_loader
+from .data import BatchStream, TrainImages, make_loader
 from .stop import StopRequests
 from .trainer import Trainer
 from .visuals import sample_grid
