@@ -1,5 +1,6 @@
-"""Classical hole fills to compare DeepFill against: OpenCV's Telea and Navier-Stokes inpainting, and an
-exemplar-based PatchMatch fill (the paper's Table 1 baseline).
+"""Classical hole fills to compare DeepFill against: OpenCV's Telea and Navier-Stokes inpainting, PatchMatch
+inpainting from the maintained PyPI package ``pypatchmatch`` (C++; the optional extra ``eval``), and the
+project's own numpy PatchMatch (no compiled dependency, 15x15 patches).
 
 All take the evaluation's arguments (uint8 HxWx3 RGB, bool HxW hole) and return a uint8 HxWx3 image. Telea and
 Navier-Stokes propagate colour inwards from the hole's border: good at thin holes, blurry in large ones.
@@ -8,6 +9,7 @@ PatchMatch copies whole patches of the photo into the hole, so it keeps texture 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -34,7 +36,34 @@ def navier_stokes(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return _cv2_inpaint(image, mask, cv2.INPAINT_NS)
 
 
-# -- PatchMatch ---------------------------------------------------------------------------------------------------
+# -- PatchMatch (pypatchmatch) -----------------------------------------------------------------------------------
+PYPATCHMATCH_PATCH_SIZE = 7  # the package's patch radius (15x15 patches); the issue's PatchMatch figures use it
+
+
+class BaselineUnavailable(RuntimeError):
+    """A baseline needs an optional package that is missing or cannot load; the message says how to get it."""
+
+
+def pypatchmatch_fill(seed: int = 0) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """A fill function running ``patchmatch.inpaint`` (patch_size 7), reseeded before every photo so a run is
+    repeatable. Raises BaselineUnavailable here, before any photo is processed, when the package is missing."""
+    try:
+        import patchmatch
+    except ImportError:
+        raise BaselineUnavailable("the patchmatch method needs the optional package pypatchmatch: "
+                                  "pip install 'inpaint-studio[eval]' (or pip install pypatchmatch)") from None
+    if not patchmatch.patchmatch_available:
+        raise BaselineUnavailable("pypatchmatch is installed but its native library did not load (no wheel for "
+                                  "this platform and no build); see README, Measuring")
+
+    def fill(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        patchmatch.set_random_seed(seed)
+        return patchmatch.inpaint(np.ascontiguousarray(image), mask, patch_size=PYPATCHMATCH_PATCH_SIZE)
+
+    return fill
+
+
+# -- PatchMatch (numpy) -------------------------------------------------------------------------------------------
 # Wexler, Shechtman, Irani (2007) "Space-time completion of video": coarse-to-fine EM over a pyramid. E step:
 # for every patch overlapping the hole, find its nearest known patch (SSD over all 15x15x3 values) with the
 # PatchMatch search of Barnes et al. (2009); M step: each hole pixel becomes the plain average of what the
@@ -192,7 +221,7 @@ def _upsample_nnf(coarse: _Level, coarse_nnf: np.ndarray, fine: _Level, rng: np.
     return nnf
 
 
-def patchmatch(image: np.ndarray, mask: np.ndarray, seed: int = 0) -> np.ndarray:
+def patchmatch_np(image: np.ndarray, mask: np.ndarray, seed: int = 0) -> np.ndarray:
     """Exemplar-based fill with 15x15 patches (see the notes above ``PATCH_RADIUS``); deterministic for a seed.
     Raises ValueError when no complete 15x15 patch outside the hole exists."""
     mask = np.asarray(mask, dtype=bool)

@@ -8,7 +8,6 @@ actually run, so the achieved GFLOP/s (2 FLOPs per MAC) is a fraction of the con
 from __future__ import annotations
 
 import contextlib
-import math
 import platform
 import resource
 import statistics
@@ -20,7 +19,9 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
+from .evaluate import make_mask
 from .masks import stroke_mask
+from .metrics import psnr
 from .model.attention import (contextual_attention, dense_path_macs, fast_path_macs, needed_grid_rows,
                               pick_path)
 from .model.generator import InpaintGenerator, network_input, reach_back
@@ -69,22 +70,18 @@ class BenchReport:
 
 
 def bench_mask(kind: str, size: int) -> np.ndarray:
-    """Fixed masks: the paper's centre square (size/2), a size/4 box off-centre, or brush strokes covering
-    9.5-10.5 % of the image (the first seed that lands there, so every run uses the same strokes)."""
-    mask = np.zeros((size, size), bool)
-    if kind == "center":
-        mask[size // 4: 3 * size // 4, size // 4: 3 * size // 4] = True
-    elif kind == "box":
-        mask[size // 8: 3 * size // 8, size // 2: 3 * size // 4] = True
-    elif kind == "strokes":
+    """Fixed masks: eval's centre square and random box (``evaluate.make_mask``, the box at seed 0), or brush
+    strokes covering 9.5-10.5 % of the image (the first seed that lands there, so every run uses the same strokes)."""
+    if kind in ("center", "box"):
+        return make_mask(kind, size, np.random.default_rng(0))
+    if kind == "strokes":
         for seed in range(1000):
             mask = stroke_mask((size, size), np.random.default_rng(seed), max_strokes=2,
                                width_fraction=(10 / 256, 16 / 256))
             if 0.095 <= mask.mean() <= 0.105:
                 break
-    else:
-        raise ValueError(f"mask must be one of {', '.join(MASK_KINDS)}")
-    return mask
+        return mask
+    raise ValueError(f"mask must be one of {', '.join(MASK_KINDS)}")
 
 
 def _sync(device: torch.device) -> None:
@@ -151,13 +148,18 @@ class _PeakMemory:
         if self.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats()
             return
-        with contextlib.suppress(OSError):
-            Path("/proc/self/clear_refs").write_text("5")
+        reset_peak_resident()
 
     def peak_mb(self) -> float:
         if self.device.type == "cuda":
             return torch.cuda.max_memory_allocated() / 2**20
         return peak_resident_mb()
+
+
+def reset_peak_resident() -> None:
+    """Start a new peak-resident measurement (Linux: writing 5 to clear_refs resets VmHWM; elsewhere a no-op)."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
 
 
 def peak_resident_mb() -> float:
@@ -168,11 +170,6 @@ def peak_resident_mb() -> float:
                 return int(line.split()[1]) / 1024
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return rss / 1024 if platform.system() == "Linux" else rss / 2**20
-
-
-def _psnr(a: torch.Tensor, b: torch.Tensor) -> float:
-    mse = float(((a.float() - b.float()) / 2).pow(2).mean())
-    return math.inf if mse == 0 else 10 * math.log10(1.0 / mse)
 
 
 def bench_size(model: InpaintGenerator, size: int, mask_kind: str, device: torch.device, repeats: int,
@@ -208,7 +205,7 @@ def bench_size(model: InpaintGenerator, size: int, mask_kind: str, device: torch
             with torch.autocast(device_type=device.type, dtype=torch.bfloat16):
                 low = model(image, hole)
                 bf16_median = statistics.median(_time(lambda: model(image, hole), device, repeats))
-            bf16_psnr = _psnr(low.refined * hole, reference.refined * hole)
+            bf16_psnr = psnr((low.refined * hole).float().cpu(), (reference.refined * hole).cpu(), peak=2.0)
 
     grid = (size // 8, size // 8)
     channels = features.shape[1]

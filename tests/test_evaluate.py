@@ -1,68 +1,21 @@
-"""Evaluation: metrics against hand-computed values, the protocol's masks and inputs, and ``eval`` end to end."""
+"""Evaluation: the protocol's masks and inputs, the methods, the report, and ``eval`` end to end."""
 from __future__ import annotations
 
 import json
 import math
+import sys
 
+import cv2
 import numpy as np
 import pytest
 
 from inpaint_core import baselines
 from inpaint_core.cli.main import main
-from inpaint_core.evaluate import (HOLE_GREY, EvalReport, build_methods, l1_error, l2_error, make_mask,
-                                   markdown_table, metrics_json, psnr, run_eval, square_resize, ssim, tv_loss)
+from inpaint_core.evaluate import (HOLE_GREY, METRICS, EvalReport, build_methods, make_mask, markdown_table,
+                                   metrics_json, run_eval, square_resize, summary)
 from inpaint_core.imageio import read_image
 
 from .conftest import EVAL_DIR
-
-
-def grey(values: list[list[int]]) -> np.ndarray:
-    """A tiny RGB image with R = G = B = ``values``."""
-    return np.repeat(np.array(values, dtype=np.uint8)[..., None], 3, axis=2)
-
-
-# -- metrics ------------------------------------------------------------------------------------------------------
-def test_l1_l2_psnr_match_hand_computed_values() -> None:
-    truth = np.zeros((2, 2, 3), np.uint8)
-    output = truth.copy()
-    output[0, 0, 0] = 51  # one of 12 values off by 0.2
-    assert l1_error(output, truth) == pytest.approx(100 * 0.2 / 12)   # 1.667 %
-    assert l2_error(output, truth) == pytest.approx(100 * 0.04 / 12)  # 0.333 %
-    assert psnr(output, truth) == pytest.approx(10 * math.log10(300))  # MSE = 1/300 -> 24.77 dB
-
-
-def test_psnr_of_identical_images_is_infinite_and_survives_the_report() -> None:
-    image = grey([[10, 20], [30, 40]])
-    assert psnr(image, image) == math.inf
-    assert l1_error(image, image) == 0.0
-    report = EvalReport(protocol={"size": 2, "mask": "center", "seed": 0, "images": 1}, images=["a.png"],
-                        scores={"copy": [{"l1": 0.0, "l2": 0.0, "psnr": math.inf, "tv": 1.0, "ssim": 1.0,
-                                          "seconds": 0.1}]},
-                        truth_tv=[1.0])
-    assert "| copy | 0.00 | 0.00 | inf |" in markdown_table(report)
-    written = json.loads(json.dumps(metrics_json(report), allow_nan=False))
-    assert written["methods"]["copy"]["mean"]["psnr"] is None
-    assert written["methods"]["copy"]["per_image"][0]["psnr"] is None
-
-
-def test_tv_is_the_mean_neighbour_difference() -> None:
-    # horizontal pairs differ by 0.2, vertical pairs by 0: mean over the 4 pairs = 0.1
-    assert tv_loss(grey([[0, 51], [0, 51]])) == pytest.approx(10.0)
-    assert tv_loss(grey([[0, 255], [255, 0]])) == pytest.approx(100.0)
-    assert tv_loss(grey([[7, 7], [7, 7]])) == 0.0
-    # 3 columns: 2 horizontal pairs per row, 1 vertical pair per column; only the first row's pairs differ
-    assert tv_loss(grey([[0, 255, 0], [0, 0, 0]])) == pytest.approx(100.0 * (1 + 1 + 0 + 0 + 1 + 0) / 7)
-
-
-def test_ssim_is_one_for_identical_images_and_the_luminance_term_for_flat_ones() -> None:
-    rng = np.random.default_rng(0)
-    image = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
-    assert ssim(image, image) == pytest.approx(1.0, abs=1e-12)
-    # flat images: variances and covariance vanish, SSIM = (2ab + C1) / (a^2 + b^2 + C1)
-    a, b, c1 = 0.4, 0.6, 0.01 ** 2
-    flat_a, flat_b = np.full((16, 16, 3), 102, np.uint8), np.full((16, 16, 3), 153, np.uint8)
-    assert ssim(flat_a, flat_b) == pytest.approx((2 * a * b + c1) / (a * a + b * b + c1))
-    assert ssim(image, 255 - image) < 0
 
 
 # -- protocol -----------------------------------------------------------------------------------------------------
@@ -74,14 +27,34 @@ def test_center_mask_is_the_middle_half(size: int) -> None:
     assert mask.sum() == (size // 2) ** 2
 
 
-def test_box_and_stroke_masks_are_seeded_and_in_range() -> None:
+def test_box_masks_are_seeded_and_in_range() -> None:
     for seed in range(20):
         box = make_mask("box", 256, np.random.default_rng(seed))
         rows, cols = np.flatnonzero(box.any(axis=1)), np.flatnonzero(box.any(axis=0))
         assert 96 <= rows.size <= 128 and 96 <= cols.size <= 128  # 128 box shrunk by 0..16 per side
         assert box.sum() == rows.size * cols.size
-    first = make_mask("strokes", 256, np.random.default_rng(3))
-    assert first.any() and np.array_equal(first, make_mask("strokes", 256, np.random.default_rng(3)))
+
+
+def test_bench_box_is_evals_box() -> None:
+    from inpaint_core.bench import bench_mask
+
+    assert np.array_equal(bench_mask("box", 256), make_mask("box", 256, np.random.default_rng(0)))
+    assert np.array_equal(bench_mask("center", 512), make_mask("center", 512, np.random.default_rng(0)))
+
+
+@pytest.mark.parametrize("size", [256, 512])
+def test_strokes_are_user_like(size: int) -> None:
+    widths = []
+    for seed in range(25):
+        mask = make_mask("strokes", size, np.random.default_rng([seed, size]))
+        assert 0.04 <= mask.mean() <= 0.12
+        assert np.array_equal(mask, make_mask("strokes", size, np.random.default_rng([seed, size])))
+        # a stroke's ridge (local maxima of the distance to the photo) lies half its width from either side
+        distance = cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_L2, 5)
+        ridge = (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8))) & (distance > 0)
+        widths.append(2 * np.median(distance[ridge]) * 512 / size)  # in px at 512
+    assert 10 <= min(widths) and max(widths) <= 42  # 15-40 px at 512, measured on a pixel grid
+    assert 20 <= np.median(widths) <= 35
 
 
 def test_square_resize_takes_the_centre_square() -> None:
@@ -105,13 +78,68 @@ def test_methods_never_see_the_hole_and_cannot_change_known_pixels() -> None:
     hole = make_mask("center", 64, np.random.default_rng(0))
     assert np.array_equal(sample.outputs["spy"][~hole], sample.truth[~hole])
     assert np.all(sample.outputs["spy"][hole] == 0)
+    scores = report.scores["spy"][0]
+    assert scores["sharpness"] == 0.0 and scores["hole_l1"] > 10 * scores["l1"] / 4  # hole L1 undiluted
 
 
-def test_deepfill_method_runs_through_the_inpainter(golden_weights) -> None:
-    methods = build_methods(["deepfill", "telea"], golden_weights, device="cpu")
+# -- methods ------------------------------------------------------------------------------------------------------
+def test_deepfill_methods_ask_for_their_texture_stage_and_run_the_network(golden_weights, monkeypatch) -> None:
+    from inpaint_core import pipeline
+
+    network = pipeline.Inpainter(golden_weights, device="cpu")
+    asked = []
+
+    class Recording:
+        """Stands in for ``pipeline.Inpainter``: records the texture stage asked for, fills with the real network."""
+
+        def __init__(self, weights, device: str, texture: str) -> None:
+            assert (weights, device) == (golden_weights, "cpu")
+            asked.append(texture)
+
+        def fill(self, image: np.ndarray, mask: np.ndarray) -> pipeline.InpaintResult:
+            return network.fill(image, mask)
+
+    monkeypatch.setattr(pipeline, "Inpainter", Recording)
+    methods = build_methods(["deepfill+texture", "telea", "deepfill"], golden_weights, device="cpu")
+    assert asked == ["photo", "network"]
+    assert list(methods) == ["deepfill+texture", "telea", "deepfill"]
     report = run_eval(sorted(EVAL_DIR.glob("*.jpg"))[:1], methods, size=64, mask_kind="center", seed=0)
-    assert list(report.scores) == ["deepfill", "telea"]
-    assert all(np.isfinite(report.scores["deepfill"][0][m]) for m in ("l1", "l2", "psnr", "tv", "ssim"))
+    deepfill = report.scores["deepfill"][0]
+    assert all(np.isfinite(deepfill[m]) for m in METRICS)
+    assert deepfill["hole_l1"] != report.scores["telea"][0]["hole_l1"]
+
+
+def test_unknown_method_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown method"):
+        build_methods(["telea", "magic"])
+
+
+def test_patchmatch_without_the_package_names_the_extra(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "patchmatch", None)  # makes `import patchmatch` raise ImportError
+    with pytest.raises(baselines.BaselineUnavailable, match=r"inpaint-studio\[eval\]"):
+        build_methods(["telea", "patchmatch"])
+
+
+def periodic_noise(size: int, period: int, seed: int = 0) -> np.ndarray:
+    """Random noise repeated with ``period``: every hole has an exact copy elsewhere, and no smooth guess is close."""
+    tile = np.random.default_rng(seed).integers(0, 256, (period, period, 3), dtype=np.uint8)
+    reps = size // period + 1
+    return np.ascontiguousarray(np.tile(tile, (reps, reps, 1))[:size, :size])
+
+
+def test_pypatchmatch_copies_a_periodic_texture_and_is_seeded() -> None:
+    pytest.importorskip("patchmatch", reason="the optional extra 'eval' (pypatchmatch) is not installed")
+    truth = periodic_noise(96, 16)
+    hole = np.zeros((96, 96), bool)
+    hole[36:60, 36:60] = True
+    shown = truth.copy()
+    shown[hole] = HOLE_GREY
+    fill = build_methods(["patchmatch"], seed=3)["patchmatch"]
+    filled = fill(shown, hole)
+    assert np.array_equal(filled[~hole], truth[~hole])
+    error = np.abs(filled[hole].astype(int) - truth[hole]).mean()
+    assert error < 0.25 * np.abs(baselines.telea(shown, hole)[hole].astype(int) - truth[hole]).mean()
+    assert np.array_equal(filled, fill(shown, hole))
 
 
 def test_baselines_fill_only_the_hole() -> None:
@@ -126,82 +154,124 @@ def test_baselines_fill_only_the_hole() -> None:
         assert np.abs(out[mask].astype(int) - 90).max() <= 2  # a flat surround fills flat (NS drifts by 2)
 
 
-def periodic_noise(size: int, period: int, seed: int = 0) -> np.ndarray:
-    """Random noise repeated with ``period``: every hole has an exact copy elsewhere, and no smooth guess is close."""
-    tile = np.random.default_rng(seed).integers(0, 256, (period, period, 3), dtype=np.uint8)
-    reps = size // period + 1
-    return np.ascontiguousarray(np.tile(tile, (reps, reps, 1))[:size, :size])
-
-
-def test_patchmatch_rebuilds_a_periodic_texture_exactly() -> None:
+def test_numpy_patchmatch_rebuilds_a_periodic_texture_exactly() -> None:
     truth = periodic_noise(128, 16)
     hole = np.zeros((128, 128), bool)
     hole[48:80, 48:80] = True
     shown = truth.copy()
     shown[hole] = HOLE_GREY
-    filled = baselines.patchmatch(shown, hole)
+    filled = build_methods(["patchmatch-np"])["patchmatch-np"](shown, hole)
     assert np.array_equal(filled, truth)  # known pixels untouched, hole copied from a period away
     assert np.abs(baselines.telea(shown, hole)[hole].astype(int) - truth[hole]).mean() > 30  # diffusion cannot
 
 
-def test_patchmatch_is_seeded_and_fills_holes_at_the_border() -> None:
+def test_numpy_patchmatch_is_seeded_and_fills_holes_at_the_border() -> None:
     truth = periodic_noise(128, 16, seed=1)
     hole = np.zeros((128, 128), bool)
     hole[:30, 90:] = True  # touches the top and right edges, where no patch can be centred
     shown = truth.copy()
     shown[hole] = HOLE_GREY
-    filled = baselines.patchmatch(shown, hole, seed=1)
-    assert np.array_equal(filled, baselines.patchmatch(shown, hole, seed=1))
+    filled = baselines.patchmatch_np(shown, hole, seed=1)
+    assert np.array_equal(filled, baselines.patchmatch_np(shown, hole, seed=1))
     assert np.array_equal(filled, truth)
 
 
-def test_patchmatch_refuses_a_hole_that_leaves_no_whole_patch_and_keeps_a_photo_without_one() -> None:
+def test_numpy_patchmatch_refuses_a_hole_that_leaves_no_whole_patch_and_keeps_a_photo_without_one() -> None:
     hole = np.zeros((20, 20), bool)
     hole[8:12, 8:12] = True  # every 15x15 patch of a 20x20 image covers the centre
     with pytest.raises(ValueError, match="15x15"):
-        baselines.patchmatch(np.zeros((20, 20, 3), np.uint8), hole)
+        baselines.patchmatch_np(np.zeros((20, 20, 3), np.uint8), hole)
     photo = periodic_noise(20, 5)
-    assert np.array_equal(baselines.patchmatch(photo, np.zeros((20, 20), bool)), photo)  # no hole, no change
+    assert np.array_equal(baselines.patchmatch_np(photo, np.zeros((20, 20), bool)), photo)  # no hole, no change
+
+
+# -- report -------------------------------------------------------------------------------------------------------
+def _row(**values: float) -> dict[str, float]:
+    return {**{m: 1.0 for m in METRICS}, "seconds": 0.1, **values}
+
+
+def test_ratios_are_summarised_by_the_median_the_rest_by_the_mean() -> None:
+    rows = [_row(hole_l1=1.0, sharpness=0.1, seam=1.0), _row(hole_l1=2.0, sharpness=0.2, seam=1.2),
+            _row(hole_l1=6.0, sharpness=9.0, seam=math.nan)]
+    report = EvalReport(protocol={"size": 8, "mask": "center", "seed": 0, "images": 3},
+                        images=["a", "b", "c"], scores={"m": rows}, hole_fraction=[0.25] * 3, truth_tv=[1.0] * 3)
+    s = summary(report)["m"]
+    assert s["hole_l1"] == pytest.approx(3.0) and s["hole_l1_median"] == 2.0
+    assert s["sharpness"] == pytest.approx(0.2) and s["sharpness_mean"] == pytest.approx(3.1)
+    assert s["seam"] == pytest.approx(1.1)  # the undefined ratio is left out
+    assert "| m | 3.00 | 1.00 | 0.20 | 1.000 | 1.10 |" in markdown_table(report)
+    written = json.loads(json.dumps(metrics_json(report), allow_nan=False))
+    assert written["methods"]["m"]["per_image"][2]["seam"] is None
+
+
+def test_an_exact_reproduction_survives_the_report() -> None:
+    report = EvalReport(protocol={"size": 2, "mask": "center", "seed": 0, "images": 1}, images=["a.png"],
+                        scores={"copy": [_row(l1=0.0, psnr=math.inf, hole_psnr=math.inf)]},
+                        hole_fraction=[0.25], truth_tv=[1.0])
+    assert "| inf | 1.00 | 1.0000 |" in markdown_table(report)  # PSNR, TV, SSIM
+    written = json.loads(json.dumps(metrics_json(report), allow_nan=False))
+    assert written["methods"]["copy"]["mean"]["psnr"] is None
+    assert written["methods"]["copy"]["per_image"][0]["hole_psnr"] is None
 
 
 # -- command ------------------------------------------------------------------------------------------------------
-def test_eval_command_writes_table_json_and_contact_sheet(tmp_path, capsys) -> None:
+def test_eval_command_writes_a_report_per_mask_kind(tmp_path, capsys) -> None:
     out = tmp_path / "results"
-    code = main(["eval", "--images", str(EVAL_DIR), "--methods", "telea", "--limit", "2", "--out", str(out)])
+    code = main(["eval", "--images", str(EVAL_DIR), "--methods", "telea,ns", "--mask", "center,strokes",
+                 "--limit", "2", "--out", str(out)])
     assert code == 0
     printed = capsys.readouterr().out
-    assert "| method | L1 (%) | L2 (%) | PSNR (dB) | TV (%) | SSIM |" in printed
-    assert "| telea |" in printed
-    assert (out / "table.md").read_text().strip() in printed
-
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["protocol"]["size"] == 256 and metrics["protocol"]["mask"] == "center"
-    telea = metrics["methods"]["telea"]
+    assert printed.count("| method | hole L1 (%) | hole PSNR (dB) | sharpness | GMSD | seam | L1 (%) |") == 2
     names = sorted(p.name for p in EVAL_DIR.iterdir())[:2]
-    assert [row["image"] for row in telea["per_image"]] == names
-    for metric in ("l1", "l2", "psnr", "tv", "ssim"):
-        assert telea["mean"][metric] == pytest.approx(np.mean([row[metric] for row in telea["per_image"]]))
-    assert 0 < telea["mean"]["l1"] < 20 and 10 < telea["mean"]["psnr"] < 40
-
-    sheet = read_image(out / "contact_sheet.png").rgb
-    header = sheet.shape[0] - 2 * 256
-    assert 0 < header < 64 and sheet.shape[1:] == (3 * 256, 3)  # input | telea | truth
+    for kind in ("center", "strokes"):
+        assert (out / kind / "table.md").read_text().strip() in printed
+        metrics = json.loads((out / kind / "metrics.json").read_text())
+        assert metrics["protocol"]["mask"] == kind and metrics["protocol"]["size"] == 256
+        telea = metrics["methods"]["telea"]
+        assert [row["image"] for row in telea["per_image"]] == names
+        for metric in METRICS:
+            values = [row[metric] for row in telea["per_image"]]
+            assert telea["mean"][metric] == pytest.approx(np.mean(values))
+            assert telea["median"][metric] == pytest.approx(np.median(values))
+        assert telea["mean"]["hole_l1"] > telea["mean"]["l1"]  # the hole's error is not diluted
+        assert 0 < telea["median"]["sharpness"] < 1  # diffusion blurs
+        sheet = read_image(out / kind / "contact_sheet.png").rgb
+        header = sheet.shape[0] - 2 * 256
+        assert 0 < header < 64 and sheet.shape[1:] == (4 * 256, 3)  # input | telea | ns | truth
     truth = square_resize(read_image(EVAL_DIR / names[1]).rgb, 256)
-    assert np.array_equal(sheet[header + 256:, 2 * 256:], truth)
+    assert np.array_equal(sheet[header + 256:, 3 * 256:], truth)
+    strokes = json.loads((out / "strokes" / "metrics.json").read_text())["hole_fraction"]
+    assert all(0.04 <= f <= 0.12 for f in strokes.values())
+
+
+def test_eval_command_with_one_mask_kind_writes_into_the_out_folder(tmp_path) -> None:
+    # scripts/ship_weights.py reads <out>/metrics.json of a centre-hole run
+    assert main(["eval", "--images", str(EVAL_DIR), "--methods", "telea", "--limit", "1", "--out", str(tmp_path)]) == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["protocol"]["mask"] == "center" and "l1" in metrics["methods"]["telea"]["mean"]
+    assert (tmp_path / "contact_sheet.png").is_file() and not (tmp_path / "center").exists()
 
 
 @pytest.mark.parametrize("args, message", [
     (["--methods", "telea,magic"], "unknown method"),
     (["--methods", "telea,telea"], "twice"),
+    (["--mask", "center,ring"], "unknown mask kind"),
     (["--limit", "0"], "--limit"),
 ])
 def test_eval_command_reports_bad_options_in_one_line(tmp_path, capsys, args, message) -> None:
     code = main(["eval", "--images", str(EVAL_DIR), "--out", str(tmp_path), *args])
     assert code == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_eval_command_says_how_to_get_patchmatch(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "patchmatch", None)
+    assert main(["eval", "--images", str(EVAL_DIR), "--methods", "patchmatch", "--out", str(tmp_path)]) == 2
+    assert "pip install 'inpaint-studio[eval]'" in capsys.readouterr().err
 
 
 def test_eval_command_refuses_a_folder_without_images(tmp_path, capsys) -> None:
     (tmp_path / "notes.txt").write_text("no photos here")
     assert main(["eval", "--images", str(tmp_path), "--methods", "telea", "--out", str(tmp_path / "o")]) == 2
-    assert "holds no images" in capsys.readouterr().err
+    assert "no images" in capsys.readouterr().err

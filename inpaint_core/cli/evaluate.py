@@ -1,4 +1,5 @@
-"""``eval``: the paper's Table 1 comparison (L1, L2, PSNR, TV, plus SSIM) on a folder of photos."""
+"""``eval``: fills scored against the originals of a photo folder (Table 1 plus hole measures), or, for a folder
+of photos with object masks, timed and measured at full resolution without ground truth."""
 from __future__ import annotations
 
 import argparse
@@ -6,71 +7,110 @@ import sys
 import time
 from pathlib import Path
 
-from ..evaluate import MASK_KINDS, METHOD_NAMES, build_methods, list_images, markdown_table, run_eval, write_report
-from ..imageio import ImageWriteError
+from ..baselines import BaselineUnavailable
+from .. import evaluate_objects as objects
+from ..evaluate import (MASK_KINDS, METHOD_NAMES, TEXTURE_OF, FillFn, build_methods, markdown_table, run_eval,
+                        write_report)
+from ..imageio import ImageWriteError, list_images
 from .main import UserError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="score DeepFill and classical fills against the originals of a photo folder")
-    p.add_argument("--images", type=Path, required=True, help="folder of photos (evaluation photos only)")
+    p.add_argument("--images", type=Path, required=True,
+                   help="folder of photos (searched recursively); when it holds object masks "
+                        "<stem>.<what>_mask.png, each mask is filled at full resolution without ground truth")
     p.add_argument("--size", type=int, default=256, choices=[256, 512], help="side of the square each photo becomes")
-    p.add_argument("--mask", default="center", choices=MASK_KINDS,
-                   help="center: the middle size/2 square (the paper's); box: random box; strokes: free-form")
-    p.add_argument("--seed", type=int, default=0, help="seed of the box and stroke holes")
+    p.add_argument("--mask", default="center",
+                   help=f"comma-separated, from {', '.join(MASK_KINDS)}; one table per kind. center: the middle "
+                        "size/2 square (the paper's); box: random size/2 box; strokes: user-like brush strokes")
+    p.add_argument("--seed", type=int, default=0, help="seed of the box and stroke holes and of PatchMatch")
     p.add_argument("--methods", default="deepfill,telea,ns",
-                   help=f"comma-separated, from {', '.join(METHOD_NAMES)} (default: deepfill,telea,ns; patchmatch "
-                        "is pure numpy, a few seconds per 256x256 photo)")
+                   help=f"comma-separated, from {', '.join(METHOD_NAMES)} (default: deepfill,telea,ns). "
+                        "patchmatch needs the optional extra: pip install 'inpaint-studio[eval]'")
     p.add_argument("--weights", type=Path, help="DeepFill safetensors weights (default: the shipped weights)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where DeepFill runs")
-    p.add_argument("--limit", type=int, help="only the first N photos (sorted by name)")
+    p.add_argument("--limit", type=int, help="only the first N photos (sorted by name), or N object masks")
     p.add_argument("--out", type=Path, default=Path("eval_results"),
-                   help="folder for table.md, metrics.json and contact_sheet.png (default: ./eval_results)")
+                   help="output folder (default: ./eval_results) for table.md, metrics.json and contact_sheet.png "
+                        "(in a subfolder per kind when --mask names several); for object masks table.md, "
+                        "metrics.json and crops/")
     p.set_defaults(run=run)
 
 
-def _method_names(text: str) -> list[str]:
+def _names(text: str, option: str, allowed: tuple[str, ...]) -> list[str]:
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
-        raise UserError("--methods is empty")
+        raise UserError(f"{option} is empty")
     if len(set(names)) != len(names):
-        raise UserError("--methods names a method twice")
+        raise UserError(f"{option} names one twice")
+    unknown = [n for n in names if n not in allowed]
+    if unknown:
+        what = "method" if option == "--methods" else "mask kind"
+        raise UserError(f"unknown {what}(s) {', '.join(unknown)} in {option}; choose from {', '.join(allowed)}")
     return names
-
-
-def _photos(folder: Path, limit: int | None) -> list[Path]:
-    if not folder.is_dir():
-        raise UserError(f"{folder} is not a folder")
-    if limit is not None and limit < 1:
-        raise UserError("--limit must be at least 1")
-    paths = list_images(folder)[:limit]
-    if not paths:
-        raise UserError(f"{folder} holds no images (.png, .jpg, .webp, .tif, .bmp)")
-    return paths
 
 
 def _progress(i: int, n: int, name: str) -> None:
     print(f"[{i}/{n}] {name}", file=sys.stderr, flush=True)
 
 
+def _methods(names: list[str], args: argparse.Namespace) -> dict[str, FillFn]:
+    try:
+        return build_methods(names, args.weights, args.device, args.seed)
+    except BaselineUnavailable as exc:
+        raise UserError(str(exc)) from None
+
+
 def run(args: argparse.Namespace) -> int:
-    names = _method_names(args.methods)
-    paths = _photos(args.images, args.limit)
+    names = _names(args.methods, "--methods", METHOD_NAMES)
+    kinds = _names(args.mask, "--mask", MASK_KINDS)
+    if not args.images.is_dir():
+        raise UserError(f"{args.images} is not a folder")
+    if args.limit is not None and args.limit < 1:
+        raise UserError("--limit must be at least 1")
     if args.out.exists() and not args.out.is_dir():
         raise UserError(f"--out {args.out} is a file, not a folder")
     try:
-        methods = build_methods(names, args.weights, args.device)
-    except ValueError as exc:  # an unknown method name
+        cases = objects.find_cases(args.images)
+    except ValueError as exc:
         raise UserError(str(exc)) from None
     started = time.perf_counter()
-    report = run_eval(paths, methods, size=args.size, mask_kind=args.mask, seed=args.seed, progress=_progress)
-    report.protocol.update(folder=str(args.images),
-                           weights=str(args.weights or "default") if "deepfill" in names else None)
+    if cases:
+        _run_objects(cases[:args.limit], names, args)
+    else:
+        _run_photos(list_images(args.images)[:args.limit], names, kinds, args)
+    print(f"\n{time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _run_photos(paths: list[Path], names: list[str], kinds: list[str], args: argparse.Namespace) -> None:
+    methods = _methods(names, args)
+    for kind in kinds:
+        report = run_eval(paths, methods, size=args.size, mask_kind=kind, seed=args.seed, progress=_progress)
+        report.protocol.update(folder=str(args.images), weights=_weights(names, args))
+        out = args.out / kind if len(kinds) > 1 else args.out
+        try:
+            written = write_report(report, out)
+        except (ImageWriteError, OSError) as exc:
+            raise UserError(f"could not write the report into {out}: {exc}") from None
+        print(markdown_table(report))
+        print(f"wrote {', '.join(str(p) for p in written)}\n")
+
+
+def _weights(names: list[str], args: argparse.Namespace) -> str | None:
+    return str(args.weights or "default") if any(n in TEXTURE_OF for n in names) else None
+
+
+def _run_objects(cases: list[objects.ObjectCase], names: list[str], args: argparse.Namespace) -> None:
+    print(f"{args.images}: {len(cases)} object masks, filled at full resolution without ground truth "
+          "(--size and --mask do not apply)", file=sys.stderr)
+    methods = _methods(names, args)
+    report = objects.run_objects(cases, methods, progress=_progress)
+    report.protocol.update(folder=str(args.images), weights=_weights(names, args))
     try:
-        written = write_report(report, args.out)
+        written = objects.write_report(report, args.out)
     except (ImageWriteError, OSError) as exc:
         raise UserError(f"could not write the report into {args.out}: {exc}") from None
-    print(markdown_table(report))
-    print(f"\n{len(paths)} images in {time.perf_counter() - started:.1f} s; wrote "
-          + ", ".join(str(p) for p in written))
-    return 0
+    print(objects.markdown_table(report))
+    print(f"wrote {written[0]}, {written[1]} and {len(written) - 2} crops in {args.out / 'crops'}")
