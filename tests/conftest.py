@@ -1,4 +1,9 @@
-"""Shared fixtures: the shared data folder beside the repo, and weights converted from the golden checkpoint."""
+"""Shared fixtures: the shared data folder beside the repo, and weights converted from the golden checkpoint.
+
+Threads: the suite runs on PyTorch's default thread count, which ``OMP_NUM_THREADS`` sets, and the engine
+(``cpu.configure_threads``) honours it too, so ``OMP_NUM_THREADS=1 .venv/bin/python -m pytest -q`` runs every
+test on one thread and ``OMP_NUM_THREADS=2`` on two. The header of the run names the count.
+"""
 from __future__ import annotations
 
 import os
@@ -13,6 +18,12 @@ SHARED = REPO.parent / "shared"
 GOLDEN = SHARED / "golden" / "deepfill_v1"
 EVAL_DIR = SHARED / "data" / "eval"
 TRAIN_DIR = SHARED / "data" / "train"
+
+
+def pytest_report_header() -> str:
+    import torch
+
+    return f"torch threads: {torch.get_num_threads()} (set with OMP_NUM_THREADS)"
 
 
 @pytest.fixture
