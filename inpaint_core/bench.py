@@ -21,9 +21,11 @@ import numpy as np
 import torch
 
 from .masks import stroke_mask
-from .model.attention import (contextual_attention, dense_path_macs, fast_path_macs, needed_grid_rows,
-                              pick_path)
+from .model.attention import contextual_attention
+from .model.attention_cost import dense_path_macs, fast_path_macs, pick_path
+from .model.attention_fast import masked_contextual_attention, needed_grid_rows
 from .model.generator import InpaintGenerator, network_input, reach_back
+from .model.grid import MATCHING_CELL
 from .model.layers import GenConv, GenDeconv, resize_nearest
 from .cpu import configure_threads, flush_denormals, reuse_freed_memory
 from .weights import DEFAULT_WEIGHTS, load_generator_state, load_weights
@@ -195,13 +197,13 @@ def bench_size(model: InpaintGenerator, size: int, mask_kind: str, device: torch
         features = model.refine.attention_encoder(network_input(image * (1 - hole), hole))
         quarter = resize_nearest(hole, features.shape[-2:])
         needed = reach_back(hole, [*model.refine.attention_decoder, *model.refine.decoder])
-        dense = contextual_attention(features, features, quarter, path="dense")
-        fast = contextual_attention(features, features, quarter, needed=needed, path="fast")
+        dense = contextual_attention(features, features, quarter)
+        fast = masked_contextual_attention(features, features, quarter, needed)
         diff = float((dense.features - fast.features).abs()[needed.expand_as(features)].max())
-        t_dense = statistics.median(_time(lambda: contextual_attention(features, features, quarter, path="dense"),
+        t_dense = statistics.median(_time(lambda: contextual_attention(features, features, quarter),
                                           device, max(1, repeats // 2)))
-        t_fast = statistics.median(_time(lambda: contextual_attention(features, features, quarter, needed=needed,
-                                                                      path="fast"), device, max(1, repeats // 2)))
+        t_fast = statistics.median(_time(lambda: masked_contextual_attention(features, features, quarter, needed),
+                                         device, max(1, repeats // 2)))
 
         bf16_median = bf16_psnr = None
         if bf16:
@@ -210,7 +212,7 @@ def bench_size(model: InpaintGenerator, size: int, mask_kind: str, device: torch
                 bf16_median = statistics.median(_time(lambda: model(image, hole), device, repeats))
             bf16_psnr = _psnr(low.refined * hole, reference.refined * hole)
 
-    grid = (size // 8, size // 8)
+    grid = (size // MATCHING_CELL, size // MATCHING_CELL)
     channels = features.shape[1]
     rows = needed_grid_rows(needed)[0]
     dense_macs = dense_path_macs(grid[0] * grid[1], channels)
