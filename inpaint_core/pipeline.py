@@ -1,8 +1,8 @@
 """``Inpainter``: photo + mask in, filled photo + evidence out. The one API the editor and the CLI use.
 
 Images at this boundary are uint8 HxWx3 RGB and masks bool HxW (True = hole). Inside, the model sees each
-region (see ``regions.py``) in [-1, 1], padded to a multiple of 8 by edge replication (the padding is marked
-as known, so attention may borrow from it but nothing is filled there).
+region (see ``regions.py``) in [-1, 1], padded to whole matching cells (8 pixels) by edge replication (the
+padding is marked as known, so attention may borrow from it but nothing is filled there).
 """
 from __future__ import annotations
 
@@ -20,13 +20,13 @@ import torch
 from .cpu import configure_threads, flush_denormals, reuse_freed_memory
 from .flow import offsets_to_rgb
 from .model.generator import InpaintGenerator
+from .model.grid import MATCHING_CELL
 from .model.layers import GenConv
 from .regions import DEFAULT_MARGIN, DEFAULT_WORK_SIZE, Region, Strategy, plan_regions
 from .sources import RegionAttention
 from .weights import ModelCard, WeightsError, default_weights, load_generator_state, load_weights
 
 ProgressCallback = Callable[[float, str], None]
-MATCHING_GRID = 8  # one contextual-attention matching cell = 8x8 input pixels
 
 
 class InpaintInputError(ValueError):
@@ -173,8 +173,8 @@ class Inpainter:
         load_generator_state(self.model, state, str(path))
         self.model.prepare_for_inference(self._device)
         self.strategy = Strategy(strategy)
-        if work_size < 64 or work_size % 8:
-            raise ValueError(f"work_size must be a multiple of 8 and at least 64, not {work_size}")
+        if work_size < 64 or work_size % MATCHING_CELL:
+            raise ValueError(f"work_size must be a multiple of {MATCHING_CELL} and at least 64, not {work_size}")
         self.work_size, self.margin = work_size, margin
         if precision not in ("fp32", "bf16"):
             raise ValueError(f"precision must be 'fp32' or 'bf16', not {precision!r}")
@@ -278,7 +278,7 @@ class Inpainter:
             if keep_out is not None:
                 keep_out = cv2.resize(keep_out.astype(np.float32), (work_w, work_h),
                                       interpolation=cv2.INTER_AREA) > 0
-        pad_h, pad_w = (-work_h) % MATCHING_GRID, (-work_w) % MATCHING_GRID
+        pad_h, pad_w = (-work_h) % MATCHING_CELL, (-work_w) % MATCHING_CELL
         if pad_h or pad_w:
             crop = np.pad(crop, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
             hole = np.pad(hole, ((0, pad_h), (0, pad_w)))
@@ -300,7 +300,7 @@ class Inpainter:
         coarse = self._from_model(out.coarse)[:work_h, :work_w]
         refined = self._from_model(out.refined)[:work_h, :work_w]
         grid = offsets_to_rgb(out.attention.offsets.cpu().numpy())[0]
-        flow = np.repeat(np.repeat(grid, MATCHING_GRID, axis=0), MATCHING_GRID, axis=1)[:work_h, :work_w]
+        flow = np.repeat(np.repeat(grid, MATCHING_CELL, axis=0), MATCHING_CELL, axis=1)[:work_h, :work_w]
         alpha = None
         if region.scale < 1.0:
             size = (region.width, region.height)
@@ -319,7 +319,7 @@ class Inpainter:
         """Keep the attention rows of grid cells that hold hole pixels (memory ~ hole size x background)."""
         (kept,) = attention.weights
         gh, gw = attention.grid
-        cells = hole_padded.reshape(gh, MATCHING_GRID, gw, MATCHING_GRID).any(axis=(1, 3)).ravel()
+        cells = hole_padded.reshape(gh, MATCHING_CELL, gw, MATCHING_CELL).any(axis=(1, 3)).ravel()
         rows = kept.rows.cpu().numpy()
         keep = cells[rows]
         return RegionAttention(box=region.box, scale=region.scale, work_shape=work_shape, grid=(gh, gw),
