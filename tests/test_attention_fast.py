@@ -92,6 +92,15 @@ def test_fast_op_equals_dense_op_on_needed_positions(h: int, w: int) -> None:
     assert torch.equal(dense_off, fast_off)
 
 
+def test_a_generator_pass_without_a_hole_needs_no_attention_row(generator) -> None:
+    """Nothing to fill (an empty mask: the editor never asks, a script may): the fast path computes no row."""
+    image = torch.rand(1, 3, SIZE, SIZE, dtype=torch.float64) * 2 - 1
+    with torch.inference_mode():
+        out = generator(image, torch.zeros(1, 1, SIZE, SIZE, dtype=torch.float64), attention_path="fast")
+    assert not out.attention.features.any() and not out.attention.offsets.any()
+    assert torch.isfinite(out.refined).all()
+
+
 def test_receptive_field_covers_every_influence() -> None:
     """Perturbing the attention output outside the traced region must not change any hole pixel."""
     torch.manual_seed(3)

@@ -144,8 +144,10 @@ def _propagation_rows(grid: _Grid, rows: torch.Tensor) -> tuple[torch.Tensor, to
 
 
 def _row_chunks(needed_rows: torch.Tensor, grid: _Grid) -> tuple[torch.Tensor, ...]:
-    """The needed rows of one image in chunks whose score matrices stay near SCORE_CHUNK_ELEMENTS."""
-    return needed_rows.nonzero().flatten().split(max(64, SCORE_CHUNK_ELEMENTS // grid.size))
+    """The needed rows of one image in chunks whose score matrices stay near SCORE_CHUNK_ELEMENTS; none when no
+    row is needed (``split`` would give one empty chunk)."""
+    rows = needed_rows.nonzero().flatten()
+    return rows.split(max(64, SCORE_CHUNK_ELEMENTS // grid.size)) if len(rows) else ()
 
 
 def _fused_rows(f_small: torch.Tensor, b_small: torch.Tensor, norms: torch.Tensor, grid: _Grid,
