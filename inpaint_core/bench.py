@@ -8,6 +8,7 @@ actually run, so the achieved GFLOP/s (2 FLOPs per MAC) is a fraction of the con
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import platform
 import resource
@@ -26,7 +27,7 @@ from .model.attention_cost import dense_path_macs, fast_path_macs, pick_path
 from .model.attention_fast import masked_contextual_attention, needed_grid_rows
 from .model.generator import InpaintGenerator, network_input, reach_back
 from .model.grid import MATCHING_CELL
-from .model.layers import GenConv, GenDeconv, resize_nearest
+from .model.layers import GenDeconv, layers_that_run, resize_nearest
 from .cpu import configure_threads, flush_denormals, reuse_freed_memory
 from .weights import DEFAULT_WEIGHTS, load_generator_state, load_weights
 
@@ -118,24 +119,18 @@ def conv_ceiling_gflops(device: torch.device, repeats: int = 5) -> float:
 
 
 @contextlib.contextmanager
-def _count_conv_macs(model: torch.nn.Module) -> Iterator[dict[str, float]]:
+def _count_conv_macs(model: InpaintGenerator) -> Iterator[dict[str, float]]:
     counts = {"coarse": 0.0, "refine": 0.0}
-    handles = []
-    for name, module in model.named_modules():
-        part = "coarse" if name.startswith("coarse.") else "refine"
-        if isinstance(module, GenConv):  # (a GenDeconv's own conv never runs its forward)
 
-            def hook(mod, inputs, output, part=part):
-                k = mod.kernel_size[0] * mod.kernel_size[1]
-                counts[part] += output.numel() * mod.in_channels * k
+    def hook(layer: torch.nn.Module, inputs: tuple, output: torch.Tensor, part: str) -> None:
+        if isinstance(layer, GenDeconv):
+            counts[part] += inputs[0].shape[0] * layer.macs(*inputs[0].shape[-2:])
+        else:
+            counts[part] += output.numel() * layer.in_channels * layer.kernel_size[0] * layer.kernel_size[1]
 
-            handles.append(module.register_forward_hook(hook))
-        elif isinstance(module, GenDeconv):
-
-            def deconv_hook(mod, inputs, output, part=part):
-                counts[part] += inputs[0].shape[0] * mod.macs(*inputs[0].shape[-2:])
-
-            handles.append(module.register_forward_hook(deconv_hook))
+    handles = [layer.register_forward_hook(functools.partial(hook, part=part))
+               for part, network in (("coarse", model.coarse), ("refine", model.refine))
+               for layer in layers_that_run(network)]
     try:
         yield counts
     finally:

@@ -21,12 +21,15 @@ from .cpu import configure_threads, flush_denormals, reuse_freed_memory
 from .flow import offsets_to_rgb
 from .model.generator import InpaintGenerator
 from .model.grid import MATCHING_CELL
-from .model.layers import GenConv
+from .model.layers import layers_that_run
 from .regions import DEFAULT_MARGIN, DEFAULT_WORK_SIZE, Region, Strategy, plan_regions
 from .sources import RegionAttention
-from .weights import ModelCard, WeightsError, default_weights, load_generator_state, load_weights
+from .weights import WeightsError, default_weights, load_generator_state, load_weights
 
 ProgressCallback = Callable[[float, str], None]
+# What progress reports while each network runs, and at the end (the editor shows it in its status bar).
+STAGE_MESSAGES = {"coarse": "Filling: coarse pass", "refine": "Filling: refinement with contextual attention"}
+DONE_MESSAGE = "done"
 
 
 class InpaintInputError(ValueError):
@@ -111,19 +114,24 @@ def _physical_device(device: str) -> torch.device:
 
 
 def to_uint8(x: torch.Tensor) -> np.ndarray:
-    """[-1, 1] NCHW (N=1) -> uint8 HWC the official way: (x + 1) * 127.5, clamped, truncated."""
-    img = ((x[0].float() + 1.0) * 127.5).clamp(0, 255).to(torch.uint8)
-    return img.permute(1, 2, 0).cpu().numpy()
+    """``[N, 3, H, W]`` in [-1, 1] -> uint8 ``[N, H, W, 3]`` the official way (test.py of the official code):
+    (x + 1) * 127.5, clamped, truncated."""
+    img = ((x.detach().float() + 1.0) * 127.5).clamp(0, 255).to(torch.uint8)
+    return img.permute(0, 2, 3, 1).cpu().numpy()
 
 
 class _StepWatcher:
-    """Forward hooks on every conv: report progress and stop the forward pass as soon as cancel is set."""
+    """Forward hooks on every layer that runs: report progress after each, with its stage's message, and stop the
+    forward pass before the next one as soon as cancel is set."""
 
-    def __init__(self, model: torch.nn.Module, progress: ProgressCallback | None, cancel: threading.Event | None,
-                 start: float, span: float, label: str) -> None:
-        self.convs = [m for m in model.modules() if isinstance(m, GenConv)]
+    def __init__(self, model: InpaintGenerator, progress: ProgressCallback | None, cancel: threading.Event | None,
+                 start: float, span: float) -> None:
+        self.stage = {id(layer): STAGE_MESSAGES[name] for name, network in (("coarse", model.coarse),
+                                                                              ("refine", model.refine))
+                      for layer in layers_that_run(network)}
+        self.layers = [m for m in model.modules() if id(m) in self.stage]
         self.progress, self.cancel = progress, cancel
-        self.start, self.span, self.label = start, span, label
+        self.start, self.span = start, span
         self.done = 0
 
     def _before(self, module: torch.nn.Module, inputs: tuple) -> None:
@@ -133,11 +141,11 @@ class _StepWatcher:
     def _after(self, module: torch.nn.Module, inputs: tuple, output: torch.Tensor) -> None:
         self.done += 1
         if self.progress is not None:
-            self.progress(self.start + self.span * self.done / len(self.convs), self.label)
+            self.progress(self.start + self.span * self.done / len(self.layers), self.stage[id(module)])
 
     @contextlib.contextmanager
     def attached(self) -> Iterator[None]:
-        handles = [h for m in self.convs
+        handles = [h for m in self.layers
                    for h in (m.register_forward_pre_hook(self._before), m.register_forward_hook(self._after))]
         try:
             yield
@@ -223,7 +231,7 @@ class Inpainter:
         box, coarse, refined, flow = self._union_views(image, views)
         timings["total"] = time.perf_counter() - started
         if progress is not None:
-            progress(1.0, "done")
+            progress(1.0, DONE_MESSAGE)
         return InpaintResult(composite=composite, box=box, coarse=coarse, refined=refined, flow_rgb=flow,
                              regions=[r for r, _ in results], timings=timings)
 
@@ -261,7 +269,7 @@ class Inpainter:
         return x.flip(1) if self.card.channel_order == "BGR" else x
 
     def _from_model(self, x: torch.Tensor) -> np.ndarray:
-        return to_uint8(x.flip(1) if self.card.channel_order == "BGR" else x)
+        return to_uint8(x.flip(1) if self.card.channel_order == "BGR" else x)[0]
 
     def _fill_region(self, image: np.ndarray, mask: np.ndarray, exclude: np.ndarray | None, region: Region,
                      progress: ProgressCallback | None, cancel: threading.Event | None, start: float, span: float
@@ -289,7 +297,7 @@ class Inpainter:
         m = torch.from_numpy(hole).to(self._device)[None, None].float()
         ex = None if keep_out is None else torch.from_numpy(keep_out).to(self._device)[None, None].float()
         t1 = time.perf_counter()
-        watcher = _StepWatcher(self.model, progress, cancel, start, span, "filling")
+        watcher = _StepWatcher(self.model, progress, cancel, start, span)
         low_precision = torch.autocast(self._device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
         flush_denormals()
         with torch.inference_mode(), watcher.attached(), low_precision, reuse_freed_memory():

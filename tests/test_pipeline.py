@@ -8,6 +8,8 @@ import pytest
 
 from inpaint_core import FillCancelled, Inpainter, InpaintInputError, Strategy, WeightsError
 from inpaint_core.imageio import read_image
+from inpaint_core.model.layers import layers_that_run
+from inpaint_core.pipeline import DONE_MESSAGE, STAGE_MESSAGES
 from inpaint_core.weights import DEFAULT_WEIGHTS
 
 from .conftest import EVAL_DIR, GOLDEN
@@ -98,10 +100,34 @@ def test_cancel_stops_the_fill(golden_inpainter, photo) -> None:
     assert len(seen) == 5  # stopped at the next layer, not at the end
 
 
-def test_progress_reaches_one(golden_inpainter, photo) -> None:
+def test_progress_moves_one_even_step_per_layer_through_each_stage(golden_inpainter, photo) -> None:
+    """A report after every layer that runs, named after its network, at k / (layers) of the way: no stall
+    before the end (the upsampling layers' folded convs never run and must not be counted)."""
     seen = []
-    golden_inpainter.fill(photo, box_mask(photo.shape[:2], 64, 128, 64, 128), progress=lambda f, m: seen.append(f))
-    assert seen == sorted(seen) and seen[-1] == 1.0
+    golden_inpainter.fill(photo, box_mask(photo.shape[:2], 64, 128, 64, 128),
+                          progress=lambda f, m: seen.append((f, m)))
+    model = golden_inpainter.model
+    coarse, refine = len(layers_that_run(model.coarse)), len(layers_that_run(model.refine))
+    assert (coarse, refine) == (17, 25)
+    layers = coarse + refine
+    # 0 + 1.0 * k / layers, computed as the pipeline does: equal to the last bit
+    expected = [(k / layers, STAGE_MESSAGES["coarse"]) for k in range(1, coarse + 1)]
+    expected += [(k / layers, STAGE_MESSAGES["refine"]) for k in range(coarse + 1, layers + 1)]
+    assert seen == expected + [(1.0, DONE_MESSAGE)]
+
+
+def test_progress_of_several_regions_shares_the_way_between_them(golden_weights, photo) -> None:
+    big = np.tile(photo, (2, 3, 1))
+    mask = box_mask(big.shape[:2], 100, 140, 100, 150) | box_mask(big.shape[:2], 400, 440, 600, 650)  # 512 x 768
+    seen = []
+    result = Inpainter(golden_weights, device="cpu", work_size=256).fill(big, mask,
+                                                                         progress=lambda f, m: seen.append(f))
+    assert len(result.regions) == 2
+    fractions = np.array(seen[:-1])
+    steps = np.diff(np.concatenate([[0.0], fractions]))
+    # 42 layers a region, each region half of the way: steps of 1/84 (float rounding of k / 42 / 2: ~1e-16)
+    assert len(fractions) == 84 and np.allclose(steps, 1 / 84, rtol=0, atol=1e-12)
+    assert fractions[41] == 0.5 and seen[-1] == 1.0
 
 
 def test_crop_strategy_fills_a_large_photo_region_by_region(golden_weights, photo) -> None:
