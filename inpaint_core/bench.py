@@ -29,6 +29,7 @@ from .model.generator import InpaintGenerator, network_input, reach_back
 from .model.grid import MATCHING_CELL
 from .model.layers import GenDeconv, layers_that_run, resize_nearest
 from .cpu import configure_threads, flush_denormals, reuse_freed_memory
+from .devices import resolve_device
 from .weights import DEFAULT_WEIGHTS, load_generator_state, load_weights
 
 MASK_KINDS = ("center", "box", "strokes")
@@ -241,14 +242,14 @@ def _model(weights: Path | None) -> tuple[InpaintGenerator, str]:
 def run_bench(sizes: list[int], mask_kind: str = "center", device: str = "cpu", repeats: int = 5,
               bf16: bool = False, weights: Path | None = None) -> BenchReport:
     threads = configure_threads()
-    dev = torch.device(device)
+    dev = resolve_device(device)
     model, source = _model(weights)
     model = model.prepare_for_inference(dev)
     cpu = platform.processor() or platform.machine()
     flush_denormals()
     with reuse_freed_memory():  # as the pipeline runs the model (the ceiling too)
         ceiling = conv_ceiling_gflops(dev)
-        report = BenchReport(device=device, torch_version=torch.__version__, threads=threads, cpu=cpu,
+        report = BenchReport(device=dev.type, torch_version=torch.__version__, threads=threads, cpu=cpu,
                              conv_ceiling_gflops=ceiling, weights=source)
         for size in sizes:
             report.sizes.append(bench_size(model, size, mask_kind, dev, repeats, ceiling, bf16))

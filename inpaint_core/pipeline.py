@@ -18,13 +18,14 @@ import numpy as np
 import torch
 
 from .cpu import configure_threads, flush_denormals, reuse_freed_memory
+from .devices import available_devices, resolve_device
 from .flow import offsets_to_rgb
 from .model.generator import InpaintGenerator
 from .model.grid import MATCHING_CELL
 from .model.layers import layers_that_run
 from .regions import DEFAULT_MARGIN, DEFAULT_WORK_SIZE, Region, Strategy, plan_regions
 from .sources import RegionAttention
-from .weights import WeightsError, default_weights, load_generator_state, load_weights
+from .weights import default_weights, load_generator_state, load_weights
 
 ProgressCallback = Callable[[float, str], None]
 # What progress reports while each network runs, and at the end (the editor shows it in its status bar).
@@ -103,16 +104,6 @@ class InpaintResult:
         return [] if found is None else found[0].top(found[1], k)
 
 
-def _physical_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise WeightsError("device 'cuda' was asked for, but PyTorch sees no CUDA GPU on this machine")
-    if device not in ("cpu", "cuda"):
-        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', not {device!r}")
-    return torch.device(device)
-
-
 def to_uint8(x: torch.Tensor) -> np.ndarray:
     """``[N, 3, H, W]`` in [-1, 1] -> uint8 ``[N, H, W, 3]`` the official way (test.py of the official code):
     (x + 1) * 127.5, clamped, truncated."""
@@ -174,7 +165,7 @@ class Inpainter:
             path = Path(weights)
             state, self.card = load_weights(path)
         self.weights_path = path
-        self._device = _physical_device(device)
+        self._device = resolve_device(device)
         if self._device.type == "cpu":
             configure_threads()
         self.model = InpaintGenerator()
@@ -194,7 +185,8 @@ class Inpainter:
 
     @staticmethod
     def available_devices() -> list[str]:
-        return ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
+        """The devices this machine offers (``devices.available_devices``), for the editor's settings."""
+        return available_devices()
 
     # -- public API -------------------------------------------------------------------------------------------
     def fill(self, image: np.ndarray, mask: np.ndarray, *, exclude: np.ndarray | None = None,

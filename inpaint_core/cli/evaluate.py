@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+from ..devices import DEVICES
 from ..evaluate import MASK_KINDS, METHOD_NAMES, build_methods, list_images, markdown_table, run_eval, write_report
 from ..imageio import ImageWriteError
 from .main import UserError
@@ -22,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"comma-separated, from {', '.join(METHOD_NAMES)} (default: deepfill,telea,ns; patchmatch "
                         "is pure numpy, a few seconds per 256x256 photo)")
     p.add_argument("--weights", type=Path, help="DeepFill safetensors weights (default: the shipped weights)")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where DeepFill runs")
+    p.add_argument("--device", default="auto", choices=DEVICES, help="where DeepFill runs")
     p.add_argument("--limit", type=int, help="only the first N photos (sorted by name)")
     p.add_argument("--out", type=Path, default=Path("eval_results"),
                    help="folder for table.md, metrics.json and contact_sheet.png (default: ./eval_results)")

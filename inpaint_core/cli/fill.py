@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..devices import DEVICES
 from ..imageio import FORMATS_BY_SUFFIX, read_image, read_mask, write_image
 from ..pipeline import InpaintInputError, Inpainter
 from ..regions import DEFAULT_MARGIN, DEFAULT_WORK_SIZE, Strategy
@@ -23,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("mask", type=Path, help="mask image: white (non-zero) pixels are the hole")
     p.add_argument("-o", "--out", type=Path, required=True, help="where to write the filled photo")
     p.add_argument("--weights", type=Path, help="safetensors weights (default: the shipped weights)")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--device", default="auto", choices=DEVICES)
     p.add_argument("--strategy", default=Strategy.CROP.value, choices=[s.value for s in Strategy])
     p.add_argument("--work-size", type=int, default=DEFAULT_WORK_SIZE,
                    help="largest side the model sees; larger regions are shrunk (crop/resize strategies)")

@@ -30,12 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from ..devices import DeviceError
     from ..imageio import ImageReadError, ImageWriteError
     from ..weights import WeightsError
 
     try:
         return int(args.run(args) or 0)
-    except (UserError, ImageReadError, ImageWriteError, WeightsError) as exc:
+    except (UserError, DeviceError, ImageReadError, ImageWriteError, WeightsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

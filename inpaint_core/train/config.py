@@ -12,11 +12,11 @@ from typing import Any
 
 import yaml
 
+from ..devices import DEVICES
 from ..model.grid import MATCHING_CELL
 
 DEFAULT_YAML = Path(__file__).with_name("default.yaml")
 AMP_MODES = ("off", "bf16", "fp16")
-DEVICES = ("auto", "cpu", "cuda")
 WARMUP_MODES = ("both", "coarse")
 
 
