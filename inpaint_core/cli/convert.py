@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from ..convert_tf import ConversionError, convert_checkpoint
-from ..tf_checkpoint import CheckpointError
+from ..tf_checkpoint import TFCheckpointError
 from .main import UserError
 
 
@@ -21,7 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         out = convert_checkpoint(args.tf_checkpoint, args.out, name=args.name)
-    except (CheckpointError, ConversionError) as exc:
+    except (TFCheckpointError, ConversionError) as exc:
         raise UserError(str(exc)) from None
     print(f"wrote {out} (84 generator tensors; input channel order BGR, recorded in the model card)")
     return 0

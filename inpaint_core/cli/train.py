@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..train.checkpoint import CheckpointError, checkpoint_path, load_checkpoint
+from ..train.checkpoint import TrainingCheckpointError, checkpoint_path, load_checkpoint
 from ..train.config import DEFAULT_YAML, ConfigError, TrainConfig, config_from_dict, load_config
 from ..train.data import DataError
 from .main import UserError
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
                            progress=not args.no_progress)
         except TrainingDiverged as exc:
             raise UserError(str(exc)) from None
-    except (ConfigError, DataError, CheckpointError) as exc:
+    except (ConfigError, DataError, TrainingCheckpointError) as exc:
         raise UserError(str(exc)) from None
     if result.export is not None:
         losses = ", ".join(f"{k} {v:.4f}" for k, v in sorted(result.losses.items()))

@@ -17,8 +17,9 @@ import torch
 CHECKPOINT_NAME = "checkpoint.pt"
 
 
-class CheckpointError(ValueError):
-    """No checkpoint where one was expected, or the file is not one; the message names the path."""
+class TrainingCheckpointError(ValueError):
+    """No training checkpoint where one was expected, or the file is not one; the message names the path.
+    (Official TensorFlow checkpoints raise ``tf_checkpoint.TFCheckpointError``.)"""
 
 
 def checkpoint_path(run_dir: str | os.PathLike) -> Path:
@@ -44,11 +45,11 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """The checkpoint's contents, tensors on the CPU."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"no checkpoint at {path}")
+        raise TrainingCheckpointError(f"no checkpoint at {path}")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, OSError, EOFError, ValueError) as exc:
-        raise CheckpointError(f"{path}: not a readable training checkpoint ({exc})") from None
+        raise TrainingCheckpointError(f"{path}: not a readable training checkpoint ({exc})") from None
 
 
 def rng_state() -> dict[str, Any]:
