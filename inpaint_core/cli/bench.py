@@ -10,10 +10,8 @@ from ..model.grid import MATCHING_CELL
 from .main import UserError
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    from ..bench import MASK_KINDS
-
-    p = sub.add_parser("bench", help="time the model at several sizes")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from ..bench import MASK_KINDS  # the masks live with the benchmark, which imports torch
     p.add_argument("--sizes", default="256,512,1024",
                    help=f"comma-separated square sizes, multiples of {MATCHING_CELL}")
     p.add_argument("--mask", default="center", choices=MASK_KINDS)

@@ -12,8 +12,7 @@ from ..imageio import ImageWriteError
 from .main import UserError
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("eval", help="score DeepFill and classical fills against the originals of a photo folder")
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--images", type=Path, required=True, help="folder of photos (evaluation photos only)")
     p.add_argument("--size", type=int, default=256, choices=[256, 512], help="side of the square each photo becomes")
     p.add_argument("--mask", default="center", choices=MASK_KINDS,
