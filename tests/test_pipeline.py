@@ -196,22 +196,22 @@ def test_bf16_precision_fills_close_to_fp32(golden_weights, golden_inpainter, ph
 
 
 def test_a_mask_of_scattered_specks_is_filled_in_one_pass(photo) -> None:
-    """64 magenta dust specks far apart on a 3000x3000 photo: more crops than MAX_REGIONS, so one shrunk pass
+    """64 magenta dust specks far apart on a 2000x2000 photo: more crops than MAX_REGIONS, so one shrunk pass
     over their union fills them all, and only a feathered band around each speck changes."""
     import cv2
 
     from inpaint_core.regions import MAX_REGIONS, plan_regions
 
-    big = cv2.resize(photo, (3000, 3000), interpolation=cv2.INTER_CUBIC)
-    specks = np.zeros((3000, 3000), bool)
-    specks[100::400, 100::400] = True  # 64 isolated pixels, far apart
+    big = cv2.resize(photo, (2000, 2000), interpolation=cv2.INTER_CUBIC)
+    specks = np.zeros((2000, 2000), bool)
+    specks[125::250, 125::250] = True  # 64 isolated pixels, far apart
     dusty = big.copy()
     dusty[specks] = (255, 0, 255)
     result = Inpainter(device="cpu", work_size=512).fill(dusty, specks)
     (region,) = [r.region for r in result.regions]
     assert region.scale < 1
     # Each speck now looks like the photo, not like the dust: the shipped weights' fill of a one-pixel hole is a
-    # few levels from the pixel it replaced (mean 6, worst 51 of the 64 here), magenta 150-250 levels.
+    # few levels from the pixel it replaced (mean 7, worst 44 here), magenta at least 219 levels (summed over RGB).
     filled = result.composite[specks].astype(int)
     to_truth = np.abs(filled - big[specks]).sum(axis=1)
     to_dust = np.abs(filled - (255, 0, 255)).sum(axis=1)
