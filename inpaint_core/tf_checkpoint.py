@@ -179,7 +179,8 @@ def read_checkpoint(path: str | Path) -> dict[str, np.ndarray]:
         count = int(np.prod(entry.shape)) if entry.shape else 1
         itemsize = np.dtype(entry.dtype).itemsize
         if entry.size != count * itemsize or entry.offset + entry.size > len(blob):
-            raise TFCheckpointError(f"variable {name}: its bytes are missing from the data file (truncated checkpoint?)")
+            raise TFCheckpointError(f"variable {name}: its bytes are missing from the data file "
+                                    "(truncated checkpoint?)")
         arrays[name] = np.frombuffer(blob, dtype=np.dtype(entry.dtype).newbyteorder("<"), count=count,
                                      offset=entry.offset).reshape(entry.shape).copy()
     return arrays
