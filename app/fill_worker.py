@@ -15,16 +15,18 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
+from inpaint_core.regions import Strategy
+
 from .document import FillRequest
 
-STRATEGIES = ("CROP", "RESIZE", "ORIGINAL")
+STRATEGIES = tuple(s.name for s in Strategy)  # how settings store a strategy: its member's name
 
 
 @dataclass(frozen=True)
 class EngineSettings:
     weights: str | None = None   # None: the weights shipped in weights/
     device: str = "auto"         # "auto", "cpu" or "cuda"
-    strategy: str = "CROP"       # a Strategy member's name
+    strategy: str = Strategy.CROP.name
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ EngineFactory = Callable[[EngineSettings], tuple[Any, EngineInfo]]
 
 def load_inpainter(settings: EngineSettings) -> tuple[Any, EngineInfo]:
     """Build the real engine. Runs in the worker thread: this is where torch gets imported."""
-    from inpaint_core import Inpainter, Strategy
+    from inpaint_core import Inpainter
 
     devices = tuple(Inpainter.available_devices())
     # a GPU chosen on another machine (settings travel) falls back to automatic rather than failing

@@ -4,16 +4,21 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QWidget
 
+from inpaint_core.regions import Strategy
+
 from .fill_worker import EngineInfo
 
 DEVICE_LABELS = {"auto": "Automatic", "cpu": "CPU", "cuda": "GPU (CUDA)"}
 STRATEGY_LABELS = {
-    "CROP": ("Crop around the hole",
-             "Fill a crop around the hole with some context, shrunk only if it is large: best for most photos."),
-    "RESIZE": ("Shrink the whole photo",
-               "Fill the whole photo at working size and scale the hole back up: more context, less detail."),
-    "ORIGINAL": ("Full resolution",
-                 "Fill the whole photo at its own size: slow and memory-hungry on large photos."),
+    Strategy.CROP.name: (
+        "Crop around the hole",
+        "Fill a crop around the hole with some context, shrunk only if it is large: best for most photos."),
+    Strategy.RESIZE.name: (
+        "Shrink the whole photo",
+        "Fill the whole photo at working size and scale the hole back up: more context, less detail."),
+    Strategy.ORIGINAL.name: (
+        "Full resolution",
+        "Fill the whole photo at its own size: slow and memory-hungry on large photos."),
 }
 
 

@@ -8,6 +8,8 @@ actually run, so the achieved GFLOP/s (2 FLOPs per MAC) is a fraction of the con
 from __future__ import annotations
 
 import contextlib
+import functools
+import math
 import platform
 import resource
 import statistics
@@ -22,11 +24,14 @@ import torch
 from .evaluate import make_mask
 from .masks import stroke_mask
 from .metrics import psnr
-from .model.attention import (contextual_attention, dense_path_macs, fast_path_macs, needed_grid_rows,
-                              pick_path)
+from .model.attention import contextual_attention
+from .model.attention_cost import dense_path_macs, fast_path_macs, pick_path
+from .model.attention_fast import masked_contextual_attention, needed_grid_rows
 from .model.generator import InpaintGenerator, network_input, reach_back
-from .model.layers import GenConv, GenDeconv, resize_nearest
+from .model.grid import MATCHING_CELL
+from .model.layers import GenDeconv, layers_that_run, resize_nearest
 from .cpu import configure_threads, flush_denormals, reuse_freed_memory
+from .devices import resolve_device
 from .weights import DEFAULT_WEIGHTS, load_generator_state, load_weights
 
 MASK_KINDS = ("center", "box", "strokes")
@@ -113,24 +118,18 @@ def conv_ceiling_gflops(device: torch.device, repeats: int = 5) -> float:
 
 
 @contextlib.contextmanager
-def _count_conv_macs(model: torch.nn.Module) -> Iterator[dict[str, float]]:
+def _count_conv_macs(model: InpaintGenerator) -> Iterator[dict[str, float]]:
     counts = {"coarse": 0.0, "refine": 0.0}
-    handles = []
-    for name, module in model.named_modules():
-        part = "coarse" if name.startswith("coarse.") else "refine"
-        if isinstance(module, GenConv):  # (a GenDeconv's own conv never runs its forward)
 
-            def hook(mod, inputs, output, part=part):
-                k = mod.kernel_size[0] * mod.kernel_size[1]
-                counts[part] += output.numel() * mod.in_channels * k
+    def hook(layer: torch.nn.Module, inputs: tuple, output: torch.Tensor, part: str) -> None:
+        if isinstance(layer, GenDeconv):
+            counts[part] += inputs[0].shape[0] * layer.macs(*inputs[0].shape[-2:])
+        else:
+            counts[part] += output.numel() * layer.in_channels * layer.kernel_size[0] * layer.kernel_size[1]
 
-            handles.append(module.register_forward_hook(hook))
-        elif isinstance(module, GenDeconv):
-
-            def deconv_hook(mod, inputs, output, part=part):
-                counts[part] += inputs[0].shape[0] * mod.macs(*inputs[0].shape[-2:])
-
-            handles.append(module.register_forward_hook(deconv_hook))
+    handles = [layer.register_forward_hook(functools.partial(hook, part=part))
+               for part, network in (("coarse", model.coarse), ("refine", model.refine))
+               for layer in layers_that_run(network)]
     try:
         yield counts
     finally:
@@ -192,13 +191,13 @@ def bench_size(model: InpaintGenerator, size: int, mask_kind: str, device: torch
         features = model.refine.attention_encoder(network_input(image * (1 - hole), hole))
         quarter = resize_nearest(hole, features.shape[-2:])
         needed = reach_back(hole, [*model.refine.attention_decoder, *model.refine.decoder])
-        dense = contextual_attention(features, features, quarter, path="dense")
-        fast = contextual_attention(features, features, quarter, needed=needed, path="fast")
+        dense = contextual_attention(features, features, quarter)
+        fast = masked_contextual_attention(features, features, quarter, needed)
         diff = float((dense.features - fast.features).abs()[needed.expand_as(features)].max())
-        t_dense = statistics.median(_time(lambda: contextual_attention(features, features, quarter, path="dense"),
+        t_dense = statistics.median(_time(lambda: contextual_attention(features, features, quarter),
                                           device, max(1, repeats // 2)))
-        t_fast = statistics.median(_time(lambda: contextual_attention(features, features, quarter, needed=needed,
-                                                                      path="fast"), device, max(1, repeats // 2)))
+        t_fast = statistics.median(_time(lambda: masked_contextual_attention(features, features, quarter, needed),
+                                         device, max(1, repeats // 2)))
 
         bf16_median = bf16_psnr = None
         if bf16:
@@ -207,7 +206,7 @@ def bench_size(model: InpaintGenerator, size: int, mask_kind: str, device: torch
                 bf16_median = statistics.median(_time(lambda: model(image, hole), device, repeats))
             bf16_psnr = psnr((low.refined * hole).float().cpu(), (reference.refined * hole).cpu(), peak=2.0)
 
-    grid = (size // 8, size // 8)
+    grid = (size // MATCHING_CELL, size // MATCHING_CELL)
     channels = features.shape[1]
     rows = needed_grid_rows(needed)[0]
     dense_macs = dense_path_macs(grid[0] * grid[1], channels)
@@ -241,14 +240,14 @@ def _model(weights: Path | None) -> tuple[InpaintGenerator, str]:
 def run_bench(sizes: list[int], mask_kind: str = "center", device: str = "cpu", repeats: int = 5,
               bf16: bool = False, weights: Path | None = None) -> BenchReport:
     threads = configure_threads()
-    dev = torch.device(device)
+    dev = resolve_device(device)
     model, source = _model(weights)
     model = model.prepare_for_inference(dev)
     cpu = platform.processor() or platform.machine()
     flush_denormals()
     with reuse_freed_memory():  # as the pipeline runs the model (the ceiling too)
         ceiling = conv_ceiling_gflops(dev)
-        report = BenchReport(device=device, torch_version=torch.__version__, threads=threads, cpu=cpu,
+        report = BenchReport(device=dev.type, torch_version=torch.__version__, threads=threads, cpu=cpu,
                              conv_ceiling_gflops=ceiling, weights=source)
         for size in sizes:
             report.sizes.append(bench_size(model, size, mask_kind, dev, repeats, ceiling, bf16))

@@ -33,10 +33,19 @@ def physical_cores() -> int:
 
 
 def configure_threads(threads: int | None = None) -> int:
-    """Set PyTorch's intra-op threads (default: physical cores) and return the number used."""
-    threads = threads or physical_cores()
+    """Set PyTorch's intra-op threads and return the number used: ``threads``, else ``OMP_NUM_THREADS`` when
+    set (the user's choice, which PyTorch itself honours too), else the physical cores."""
+    threads = threads or _threads_from_environment() or physical_cores()
     torch.set_num_threads(threads)
     return threads
+
+
+def _threads_from_environment() -> int | None:
+    try:
+        threads = int(os.environ.get("OMP_NUM_THREADS", ""))
+    except ValueError:  # unset, or not a number (OpenMP also accepts lists such as "4,2"): not a choice we read
+        return None
+    return threads if threads > 0 else None
 
 
 def flush_denormals() -> None:

@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import io
 import os
-import secrets
-import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +40,8 @@ from typing import Any, BinaryIO, Callable
 import cv2
 import numpy as np
 from PIL import Image, JpegImagePlugin, UnidentifiedImageError
+
+from .atomic import atomic_write
 
 # Pillow's own hard limit (2 x Image.MAX_IMAGE_PIXELS = 179 MP). It holds every camera photo (a Phase One IQ4
 # is 151 MP); beyond it a "photo" is a panorama too large to edit, or a decompression bomb.
@@ -371,46 +371,9 @@ def write_mask(path: str | os.PathLike, mask: np.ndarray) -> Path:
 
 
 def write_atomically(path: Path, save: Callable[[BinaryIO], None]) -> None:
-    """Write through ``save`` into a temporary file beside ``path``, flush it to disk and rename it over
-    ``path``: a crash or a full disk leaves either the old file or the new one, never half of one. Raises
-    ImageWriteError. (Public for the editor's other files that must survive a crash, such as its recovery
-    manifest.)"""
-    tmp: Path | None = None
+    """``atomic.atomic_write`` for image files and the editor's other files that must survive a crash (such as
+    its recovery manifest): every failure, the encoders' included, as one ImageWriteError."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # os.open with 0o666 (not mkstemp's 0o600) so a new file gets the permissions the umask allows
-        while tmp is None:
-            candidate = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-            try:
-                fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-                tmp = candidate
-            except FileExistsError:
-                continue
-        with os.fdopen(fd, "wb") as f:
-            save(f)
-            f.flush()
-            os.fsync(f.fileno())
-        if path.exists():
-            os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))  # replacing a file keeps its permissions
-        os.replace(tmp, path)
-        tmp = None
-        _fsync_folder(path.parent)
+        atomic_write(path, save)
     except (OSError, ValueError, RuntimeError) as exc:  # RuntimeError: libtiff's encoder
         raise ImageWriteError(f"{path}: could not be written ({exc})") from exc
-    finally:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX; a no-op where folders cannot be opened)."""
-    if not hasattr(os, "O_DIRECTORY"):
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass  # some file systems refuse to sync a folder; the file itself is already on disk

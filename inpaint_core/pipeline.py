@@ -1,8 +1,8 @@
 """``Inpainter``: photo + mask in, filled photo + evidence out. The one API the editor and the CLI use.
 
 Images at this boundary are uint8 HxWx3 RGB and masks bool HxW (True = hole). Inside, the model sees each
-region (see ``regions.py``) in [-1, 1], padded to a multiple of 8 by edge replication (the padding is marked
-as known, so attention may borrow from it but nothing is filled there).
+region (see ``regions.py``) in [-1, 1], padded to whole matching cells (8 pixels) by edge replication (the
+padding is marked as known, so attention may borrow from it but nothing is filled there).
 """
 from __future__ import annotations
 
@@ -18,15 +18,19 @@ import numpy as np
 import torch
 
 from .cpu import configure_threads, flush_denormals, reuse_freed_memory
+from .devices import available_devices, resolve_device
 from .flow import offsets_to_rgb
 from .model.generator import InpaintGenerator
-from .model.layers import GenConv
+from .model.grid import MATCHING_CELL
+from .model.layers import layers_that_run
 from .regions import DEFAULT_MARGIN, DEFAULT_WORK_SIZE, Region, Strategy, plan_regions
 from .sources import RegionAttention
-from .weights import ModelCard, WeightsError, default_weights, load_generator_state, load_weights
+from .weights import default_weights, load_generator_state, load_weights
 
 ProgressCallback = Callable[[float, str], None]
-MATCHING_GRID = 8  # one contextual-attention matching cell = 8x8 input pixels
+# What progress reports while each network runs, and at the end (the editor shows it in its status bar).
+STAGE_MESSAGES = {"coarse": "Filling: coarse pass", "refine": "Filling: refinement with contextual attention"}
+DONE_MESSAGE = "done"
 
 
 class InpaintInputError(ValueError):
@@ -100,30 +104,25 @@ class InpaintResult:
         return [] if found is None else found[0].top(found[1], k)
 
 
-def _physical_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise WeightsError("device 'cuda' was asked for, but PyTorch sees no CUDA GPU on this machine")
-    if device not in ("cpu", "cuda"):
-        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', not {device!r}")
-    return torch.device(device)
-
-
 def to_uint8(x: torch.Tensor) -> np.ndarray:
-    """[-1, 1] NCHW (N=1) -> uint8 HWC the official way: (x + 1) * 127.5, clamped, truncated."""
-    img = ((x[0].float() + 1.0) * 127.5).clamp(0, 255).to(torch.uint8)
-    return img.permute(1, 2, 0).cpu().numpy()
+    """``[N, 3, H, W]`` in [-1, 1] -> uint8 ``[N, H, W, 3]`` the official way (test.py of the official code):
+    (x + 1) * 127.5, clamped, truncated."""
+    img = ((x.detach().float() + 1.0) * 127.5).clamp(0, 255).to(torch.uint8)
+    return img.permute(0, 2, 3, 1).cpu().numpy()
 
 
 class _StepWatcher:
-    """Forward hooks on every conv: report progress and stop the forward pass as soon as cancel is set."""
+    """Forward hooks on every layer that runs: report progress after each, with its stage's message, and stop the
+    forward pass before the next one as soon as cancel is set."""
 
-    def __init__(self, model: torch.nn.Module, progress: ProgressCallback | None, cancel: threading.Event | None,
-                 start: float, span: float, label: str) -> None:
-        self.convs = [m for m in model.modules() if isinstance(m, GenConv)]
+    def __init__(self, model: InpaintGenerator, progress: ProgressCallback | None, cancel: threading.Event | None,
+                 start: float, span: float) -> None:
+        self.stage = {id(layer): STAGE_MESSAGES[name] for name, network in (("coarse", model.coarse),
+                                                                              ("refine", model.refine))
+                      for layer in layers_that_run(network)}
+        self.layers = [m for m in model.modules() if id(m) in self.stage]
         self.progress, self.cancel = progress, cancel
-        self.start, self.span, self.label = start, span, label
+        self.start, self.span = start, span
         self.done = 0
 
     def _before(self, module: torch.nn.Module, inputs: tuple) -> None:
@@ -133,11 +132,11 @@ class _StepWatcher:
     def _after(self, module: torch.nn.Module, inputs: tuple, output: torch.Tensor) -> None:
         self.done += 1
         if self.progress is not None:
-            self.progress(self.start + self.span * self.done / len(self.convs), self.label)
+            self.progress(self.start + self.span * self.done / len(self.layers), self.stage[id(module)])
 
     @contextlib.contextmanager
     def attached(self) -> Iterator[None]:
-        handles = [h for m in self.convs
+        handles = [h for m in self.layers
                    for h in (m.register_forward_pre_hook(self._before), m.register_forward_hook(self._after))]
         try:
             yield
@@ -166,15 +165,15 @@ class Inpainter:
             path = Path(weights)
             state, self.card = load_weights(path)
         self.weights_path = path
-        self._device = _physical_device(device)
+        self._device = resolve_device(device)
         if self._device.type == "cpu":
             configure_threads()
         self.model = InpaintGenerator()
         load_generator_state(self.model, state, str(path))
         self.model.prepare_for_inference(self._device)
         self.strategy = Strategy(strategy)
-        if work_size < 64 or work_size % 8:
-            raise ValueError(f"work_size must be a multiple of 8 and at least 64, not {work_size}")
+        if work_size < 64 or work_size % MATCHING_CELL:
+            raise ValueError(f"work_size must be a multiple of {MATCHING_CELL} and at least 64, not {work_size}")
         self.work_size, self.margin = work_size, margin
         if precision not in ("fp32", "bf16"):
             raise ValueError(f"precision must be 'fp32' or 'bf16', not {precision!r}")
@@ -186,7 +185,8 @@ class Inpainter:
 
     @staticmethod
     def available_devices() -> list[str]:
-        return ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
+        """The devices this machine offers (``devices.available_devices``), for the editor's settings."""
+        return available_devices()
 
     # -- public API -------------------------------------------------------------------------------------------
     def fill(self, image: np.ndarray, mask: np.ndarray, *, exclude: np.ndarray | None = None,
@@ -223,7 +223,7 @@ class Inpainter:
         box, coarse, refined, flow = self._union_views(image, views)
         timings["total"] = time.perf_counter() - started
         if progress is not None:
-            progress(1.0, "done")
+            progress(1.0, DONE_MESSAGE)
         return InpaintResult(composite=composite, box=box, coarse=coarse, refined=refined, flow_rgb=flow,
                              regions=[r for r, _ in results], timings=timings)
 
@@ -261,7 +261,7 @@ class Inpainter:
         return x.flip(1) if self.card.channel_order == "BGR" else x
 
     def _from_model(self, x: torch.Tensor) -> np.ndarray:
-        return to_uint8(x.flip(1) if self.card.channel_order == "BGR" else x)
+        return to_uint8(x.flip(1) if self.card.channel_order == "BGR" else x)[0]
 
     def _fill_region(self, image: np.ndarray, mask: np.ndarray, exclude: np.ndarray | None, region: Region,
                      progress: ProgressCallback | None, cancel: threading.Event | None, start: float, span: float
@@ -278,7 +278,7 @@ class Inpainter:
             if keep_out is not None:
                 keep_out = cv2.resize(keep_out.astype(np.float32), (work_w, work_h),
                                       interpolation=cv2.INTER_AREA) > 0
-        pad_h, pad_w = (-work_h) % MATCHING_GRID, (-work_w) % MATCHING_GRID
+        pad_h, pad_w = (-work_h) % MATCHING_CELL, (-work_w) % MATCHING_CELL
         if pad_h or pad_w:
             crop = np.pad(crop, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
             hole = np.pad(hole, ((0, pad_h), (0, pad_w)))
@@ -289,7 +289,7 @@ class Inpainter:
         m = torch.from_numpy(hole).to(self._device)[None, None].float()
         ex = None if keep_out is None else torch.from_numpy(keep_out).to(self._device)[None, None].float()
         t1 = time.perf_counter()
-        watcher = _StepWatcher(self.model, progress, cancel, start, span, "filling")
+        watcher = _StepWatcher(self.model, progress, cancel, start, span)
         low_precision = torch.autocast(self._device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
         flush_denormals()
         with torch.inference_mode(), watcher.attached(), low_precision, reuse_freed_memory():
@@ -300,7 +300,7 @@ class Inpainter:
         coarse = self._from_model(out.coarse)[:work_h, :work_w]
         refined = self._from_model(out.refined)[:work_h, :work_w]
         grid = offsets_to_rgb(out.attention.offsets.cpu().numpy())[0]
-        flow = np.repeat(np.repeat(grid, MATCHING_GRID, axis=0), MATCHING_GRID, axis=1)[:work_h, :work_w]
+        flow = np.repeat(np.repeat(grid, MATCHING_CELL, axis=0), MATCHING_CELL, axis=1)[:work_h, :work_w]
         alpha = None
         if region.scale < 1.0:
             size = (region.width, region.height)
@@ -319,7 +319,7 @@ class Inpainter:
         """Keep the attention rows of grid cells that hold hole pixels (memory ~ hole size x background)."""
         (kept,) = attention.weights
         gh, gw = attention.grid
-        cells = hole_padded.reshape(gh, MATCHING_GRID, gw, MATCHING_GRID).any(axis=(1, 3)).ravel()
+        cells = hole_padded.reshape(gh, MATCHING_CELL, gw, MATCHING_CELL).any(axis=(1, 3)).ravel()
         rows = kept.rows.cpu().numpy()
         keep = cells[rows]
         return RegionAttention(box=region.box, scale=region.scale, work_shape=work_shape, grid=(gh, gw),

@@ -14,6 +14,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from .model.grid import MATCHING_CELL
+
 # Heat maps are drawn in the inferno ramp with opacity rising with the weight, so a faint source stays visible
 # without hiding the photo and unvisited background shows through untouched.
 HEAT_OPACITY = 0.8  # the strongest source's opacity; the photo under it still shows
@@ -41,8 +43,8 @@ def heat_colours(heat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rgb, (HEAT_OPACITY * np.sqrt(level)).astype(np.float32)
 
 
-CELL = 8            # image pixels per matching-grid cell
-PATCH_MARGIN = 4    # a pasted patch reaches this far beyond its cell on each side
+# a pasted patch (4x4 feature pixels, stride 2, padding 1) reaches half a cell beyond its cell on each side
+PATCH_MARGIN = MATCHING_CELL // 2
 
 
 @dataclass
@@ -64,7 +66,7 @@ class RegionAttention:
             return None
         mx = int((x - x0 + 0.5) * self.scale)
         my = int((y - y0 + 0.5) * self.scale)
-        cell = (my // CELL) * self.grid[1] + mx // CELL
+        cell = (my // MATCHING_CELL) * self.grid[1] + mx // MATCHING_CELL
         hit = np.searchsorted(self.rows, cell)
         return int(hit) if hit < len(self.rows) and self.rows[hit] == cell else None
 
@@ -72,10 +74,10 @@ class RegionAttention:
         """Model-pixel spans [start, end) of every background patch, clipped to the region."""
         gh, gw = self.grid
         h, w = self.work_shape
-        top = np.clip(np.arange(gh) * CELL - PATCH_MARGIN, 0, h)
-        bottom = np.clip(np.arange(gh) * CELL + CELL + PATCH_MARGIN, 0, h)
-        left = np.clip(np.arange(gw) * CELL - PATCH_MARGIN, 0, w)
-        right = np.clip(np.arange(gw) * CELL + CELL + PATCH_MARGIN, 0, w)
+        top = np.clip(np.arange(gh) * MATCHING_CELL - PATCH_MARGIN, 0, h)
+        bottom = np.clip(np.arange(gh) * MATCHING_CELL + MATCHING_CELL + PATCH_MARGIN, 0, h)
+        left = np.clip(np.arange(gw) * MATCHING_CELL - PATCH_MARGIN, 0, w)
+        right = np.clip(np.arange(gw) * MATCHING_CELL + MATCHING_CELL + PATCH_MARGIN, 0, w)
         return top, bottom, left, right
 
     def heat(self, row: int) -> np.ndarray:
@@ -89,11 +91,11 @@ class RegionAttention:
         area = np.outer(bottom - top, right - left).astype(np.float64)
         density = np.divide(weights, area, out=np.zeros_like(weights), where=area > 0)
         # Each patch is 2x2 cells shifted by half a cell: paste the per-cell density four times, shifted.
-        canvas = np.zeros((gh * CELL + CELL, gw * CELL + CELL), np.float64)
-        block = np.kron(density, np.ones((CELL, CELL)))
-        for dy in (0, CELL):
-            for dx in (0, CELL):
-                canvas[dy:dy + gh * CELL, dx:dx + gw * CELL] += block
+        canvas = np.zeros((gh * MATCHING_CELL + MATCHING_CELL, gw * MATCHING_CELL + MATCHING_CELL), np.float64)
+        block = np.kron(density, np.ones((MATCHING_CELL, MATCHING_CELL)))
+        for dy in (0, MATCHING_CELL):
+            for dx in (0, MATCHING_CELL):
+                canvas[dy:dy + gh * MATCHING_CELL, dx:dx + gw * MATCHING_CELL] += block
         heat = canvas[PATCH_MARGIN:PATCH_MARGIN + h, PATCH_MARGIN:PATCH_MARGIN + w]
         x0, y0, x1, y1 = self.box
         if (h, w) != (y1 - y0, x1 - x0):

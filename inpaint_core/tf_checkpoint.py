@@ -23,8 +23,9 @@ DTYPES = {1: np.float32, 2: np.float64, 3: np.int32, 4: np.uint8, 5: np.int16, 6
           10: np.bool_, 17: np.uint16, 19: np.float16, 22: np.uint32, 23: np.uint64}
 
 
-class CheckpointError(ValueError):
-    """The checkpoint is missing, unreadable or not a tensor bundle; the message says which file and why."""
+class TFCheckpointError(ValueError):
+    """An official TensorFlow checkpoint is missing, unreadable or not a tensor bundle; the message says which file
+    and why. (Our own training checkpoints raise ``train.checkpoint.TrainingCheckpointError``.)"""
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def _varint(buf: bytes, pos: int) -> tuple[int, int]:
     result, shift = 0, 0
     while True:
         if pos >= len(buf):
-            raise CheckpointError("truncated varint")
+            raise TFCheckpointError("truncated varint")
         byte = buf[pos]
         pos += 1
         result |= (byte & 0x7F) << shift
@@ -65,7 +66,7 @@ def _protobuf_fields(buf: bytes) -> list[tuple[int, int | bytes]]:
         elif wire == 5:
             value, pos = int.from_bytes(buf[pos:pos + 4], "little"), pos + 4
         else:
-            raise CheckpointError(f"unsupported protobuf wire type {wire}")
+            raise TFCheckpointError(f"unsupported protobuf wire type {wire}")
         fields.append((number, value))
     return fields
 
@@ -88,18 +89,18 @@ def _parse_entry(name: str, buf: bytes) -> TensorEntry:
         elif number == 5:
             size = value
         elif number == 7:
-            raise CheckpointError(f"variable {name} is stored in slices (partitioned); not supported")
+            raise TFCheckpointError(f"variable {name} is stored in slices (partitioned); not supported")
     if dtype_code not in DTYPES:
-        raise CheckpointError(f"variable {name} has an unsupported dtype code {dtype_code}")
+        raise TFCheckpointError(f"variable {name} has an unsupported dtype code {dtype_code}")
     return TensorEntry(DTYPES[dtype_code], shape, shard, offset, size)
 
 
 def _block(data: bytes, offset: int, size: int) -> list[tuple[bytes, bytes]]:
     """Entries of one table block (keys are prefix-compressed against the previous key)."""
     if offset + size + BLOCK_TRAILER_SIZE > len(data):
-        raise CheckpointError("index block lies outside the file (truncated?)")
+        raise TFCheckpointError("index block lies outside the file (truncated?)")
     if data[offset + size] != 0:
-        raise CheckpointError("compressed index blocks are not supported")
+        raise TFCheckpointError("compressed index blocks are not supported")
     block = data[offset:offset + size]
     num_restarts = struct.unpack_from("<I", block, len(block) - 4)[0]
     end = len(block) - 4 - 4 * num_restarts
@@ -118,7 +119,7 @@ def _block(data: bytes, offset: int, size: int) -> list[tuple[bytes, bytes]]:
 def _read_index(index_path: Path) -> tuple[int, dict[str, TensorEntry]]:
     data = index_path.read_bytes()
     if len(data) < FOOTER_SIZE or struct.unpack_from("<Q", data, len(data) - 8)[0] != TABLE_MAGIC:
-        raise CheckpointError(f"{index_path}: not a TensorFlow checkpoint index (bad magic number)")
+        raise TFCheckpointError(f"{index_path}: not a TensorFlow checkpoint index (bad magic number)")
     footer = data[-FOOTER_SIZE:]
     _, pos = _varint(footer, 0)          # metaindex handle (unused)
     _, pos = _varint(footer, pos)
@@ -155,7 +156,7 @@ def resolve_prefix(path: str | Path) -> Path:
         indexes = sorted(path.glob("*.index"))
         if len(indexes) == 1:
             return indexes[0].with_suffix("")
-        raise CheckpointError(f"{path}: no 'checkpoint' file and {len(indexes)} .index files; pass the prefix itself")
+        raise TFCheckpointError(f"{path}: no 'checkpoint' file and {len(indexes)} .index files; pass the prefix itself")
     return path
 
 
@@ -164,7 +165,7 @@ def read_checkpoint(path: str | Path) -> dict[str, np.ndarray]:
     prefix = resolve_prefix(path)
     index_path = prefix.parent / (prefix.name + ".index")
     if not index_path.is_file():
-        raise CheckpointError(f"{index_path}: no such checkpoint index")
+        raise TFCheckpointError(f"{index_path}: no such checkpoint index")
     num_shards, entries = _read_index(index_path)
     shards: dict[int, bytes] = {}
     arrays = {}
@@ -172,13 +173,14 @@ def read_checkpoint(path: str | Path) -> dict[str, np.ndarray]:
         if entry.shard not in shards:
             shard_path = prefix.parent / f"{prefix.name}.data-{entry.shard:05d}-of-{num_shards:05d}"
             if not shard_path.is_file():
-                raise CheckpointError(f"{shard_path}: data file of the checkpoint is missing")
+                raise TFCheckpointError(f"{shard_path}: data file of the checkpoint is missing")
             shards[entry.shard] = shard_path.read_bytes()
         blob = shards[entry.shard]
         count = int(np.prod(entry.shape)) if entry.shape else 1
         itemsize = np.dtype(entry.dtype).itemsize
         if entry.size != count * itemsize or entry.offset + entry.size > len(blob):
-            raise CheckpointError(f"variable {name}: its bytes are missing from the data file (truncated checkpoint?)")
+            raise TFCheckpointError(f"variable {name}: its bytes are missing from the data file "
+                                    "(truncated checkpoint?)")
         arrays[name] = np.frombuffer(blob, dtype=np.dtype(entry.dtype).newbyteorder("<"), count=count,
                                      offset=entry.offset).reshape(entry.shape).copy()
     return arrays

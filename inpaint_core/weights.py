@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from safetensors import SafetensorError
+
+from .atomic import atomic_write
 
 if TYPE_CHECKING:  # torch is imported where tensors are handled, so the editor can import errors cheaply
     import torch
@@ -69,26 +70,17 @@ def sha256_of(path: Path) -> str:
 
 def save_weights(path: str | os.PathLike, state_dict: dict[str, torch.Tensor], card: ModelCard,
                  dtype: torch.dtype | None = None) -> Path:
-    """Write tensors + card atomically (temp file, then rename). ``dtype`` casts floats (e.g. fp16 to ship)."""
-    from safetensors.torch import save_file
+    """Write tensors + card atomically (``atomic.atomic_write``). ``dtype`` casts floats (e.g. fp16 to ship)."""
+    from safetensors.torch import save
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {}
     for key, value in state_dict.items():
         value = value.detach().to("cpu")
         if dtype is not None and value.is_floating_point():
             value = value.to(dtype)
         tensors[key] = value.contiguous()
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata={CARD_KEY: card.to_json()})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    data = save(tensors, metadata={CARD_KEY: card.to_json()})
+    return atomic_write(path, lambda f: f.write(data))
 
 
 def read_card(path: str | os.PathLike) -> ModelCard:

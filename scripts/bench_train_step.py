@@ -19,7 +19,7 @@ import torch
 
 from inpaint_core.cpu import flush_denormals, reuse_freed_memory
 from inpaint_core.train.config import TrainConfig
-from inpaint_core.train.distributed import pick_device
+from inpaint_core.devices import resolve_device
 from inpaint_core.train.trainer import Trainer
 
 
@@ -64,7 +64,7 @@ def main() -> int:
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
-    device = pick_device(args.device)
+    device = resolve_device(args.device)
     images = torch.rand(args.batch, 3, args.size, args.size, device=device) * 2 - 1
     print(f"device {device}, {args.threads} threads, {args.size}x{args.size}, batch {args.batch}, "
           f"{args.critic_steps} critic steps per generator step, torch {torch.__version__}")

@@ -10,7 +10,7 @@ from PIL import Image
 from inpaint_core.cli.main import main
 from inpaint_core.imageio import read_image
 
-from .conftest import EVAL_DIR, REPO
+from .conftest import EVAL_DIR, REPO, assert_plausible_fill
 
 
 def write_mask(path, shape, box) -> None:
@@ -20,19 +20,26 @@ def write_mask(path, shape, box) -> None:
     Image.fromarray(mask).save(path)
 
 
-def test_fill_writes_result_and_stages(tmp_path, golden_weights) -> None:
+def test_fill_writes_result_and_stages(tmp_path) -> None:
+    """With the shipped weights: the photo filled plausibly, and each stage picture showing what its name says."""
     photo = EVAL_DIR / "kodak_0007.jpg"
     write_mask(tmp_path / "mask.png", (256, 256), (90, 150, 100, 170))
-    out = tmp_path / "out.png"
-    code = main(["fill", str(photo), str(tmp_path / "mask.png"), "-o", str(out), "--weights", str(golden_weights),
-                 "--save-stages", str(tmp_path / "stages")])
+    out, stages = tmp_path / "out.png", tmp_path / "stages"
+    code = main(["fill", str(photo), str(tmp_path / "mask.png"), "-o", str(out), "--save-stages", str(stages)])
     assert code == 0
     original, filled = read_image(photo).rgb, read_image(out).rgb
     hole = np.zeros((256, 256), bool)
     hole[90:150, 100:170] = True
-    assert np.array_equal(filled[~hole], original[~hole])
-    for name in ("coarse.png", "refined.png", "flow.png"):
-        assert read_image(tmp_path / "stages" / name).rgb.shape == original.shape
+    assert_plausible_fill(filled, original, hole)
+    coarse, refined, flow = (read_image(stages / name).rgb for name in ("coarse.png", "refined.png", "flow.png"))
+    assert np.array_equal(refined, filled)  # the refined stage is what the photo received
+    assert_plausible_fill(coarse, original, hole)  # the coarse stage fills the hole too, pasted the same way
+    assert not np.array_equal(coarse[hole], refined[hole])
+    # Flow: every hole pixel shows where its fill came from (white = no displacement); attention is computed
+    # only where it reaches the hole, so far from it the picture stays white.
+    moved = (flow != 255).any(axis=2)
+    assert moved[hole].mean() > 0.9
+    assert not moved[:40].any() and not moved[200:].any()
 
 
 def test_fill_refuses_to_overwrite_and_reports_bad_files_in_one_line(tmp_path, golden_weights) -> None:

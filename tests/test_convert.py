@@ -7,7 +7,7 @@ import torch
 
 from inpaint_core.cli.main import main
 from inpaint_core.model.generator import InpaintGenerator
-from inpaint_core.tf_checkpoint import CheckpointError, read_checkpoint
+from inpaint_core.tf_checkpoint import TFCheckpointError, read_checkpoint
 from inpaint_core.weights import load_weights, read_card
 
 from .conftest import GOLDEN
@@ -44,7 +44,8 @@ def test_convert_writes_weights_in_pytorch_layout_with_bgr_card(tmp_path, offici
     assert card.channel_order == "BGR"
     assert set(state) == set(InpaintGenerator().state_dict())
     kernel = official_variables["inpaint_net/conv13_upsample/conv13_upsample_conv/kernel"]
-    torch.testing.assert_close(state["coarse.layers.conv13_upsample.conv.weight"], torch.from_numpy(kernel).permute(3, 2, 0, 1))
+    expected = torch.from_numpy(kernel).permute(3, 2, 0, 1)
+    assert torch.equal(state["coarse.layers.conv13_upsample.conv.weight"], expected)  # a copy: no arithmetic
     assert read_card(out).source.startswith("converted from the TensorFlow checkpoint")
 
 
@@ -68,11 +69,11 @@ def test_truncated_data_file_is_reported(tmp_path, official_variables) -> None:
     prefix = write_bundle(tmp_path / "model", {"inpaint_net/conv1/bias": official_variables["inpaint_net/conv1/bias"]})
     data = prefix.parent / "model.data-00000-of-00001"
     data.write_bytes(data.read_bytes()[:10])
-    with pytest.raises(CheckpointError, match="truncated"):
+    with pytest.raises(TFCheckpointError, match="truncated"):
         read_checkpoint(prefix)
 
 
 def test_not_a_checkpoint_is_reported(tmp_path) -> None:
     (tmp_path / "model.index").write_bytes(b"hello, this is not a table" * 3)
-    with pytest.raises(CheckpointError, match="not a TensorFlow checkpoint"):
+    with pytest.raises(TFCheckpointError, match="not a TensorFlow checkpoint"):
         read_checkpoint(tmp_path / "model")

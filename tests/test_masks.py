@@ -93,7 +93,20 @@ def test_mix_ratio_and_crop_boxes():
         top, bottom, left, right = _hole_rect(mask)
         strokes += mask.sum() != (bottom - top + 1) * (right - left + 1)
     assert abs(strokes / n - 0.3) < 0.04  # about 4 standard deviations
-    assert all(not TrainingMasks(64, 32, 8, stroke_prob=0.0).sample(rng)[0].all() for _ in range(10))
+
+
+def test_training_masks_always_leave_known_pixels():
+    """The known-region loss divides by the known share and the critics need context: a box hole never fills the
+    image, even the largest box the official rule allows, and strokes are redrawn while they cover too much."""
+    rng = np.random.default_rng(5)
+    largest_box = TrainingMasks(size=64, box_size=63, max_delta=0, stroke_prob=0.0)  # random_bbox: box < size
+    assert all(0 < largest_box.sample(rng)[0].mean() < 1 for _ in range(20))
+    # The coverage rule is what keeps strokes under the limit: unchecked draws at 32 px often exceed 0.3 and
+    # now and then 0.5 (0.8 % of draws, so 500 samples would show one with 98 % probability).
+    assert max(stroke_mask((32, 32), rng, max_coverage=1.0).mean() for _ in range(200)) > 0.3
+    assert all(stroke_mask((32, 32), rng, max_coverage=0.3).mean() <= 0.3 for _ in range(200))
+    strokes = TrainingMasks(size=32, box_size=16, max_delta=4, stroke_prob=1.0)
+    assert all(strokes.sample(rng)[0].mean() <= 0.5 for _ in range(500))
 
 
 def test_clean_user_mask_dilates_by_a_disk():

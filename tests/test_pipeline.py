@@ -8,9 +8,10 @@ import pytest
 
 from inpaint_core import FillCancelled, Inpainter, InpaintInputError, Strategy, WeightsError
 from inpaint_core.imageio import read_image
-from inpaint_core.weights import DEFAULT_WEIGHTS
+from inpaint_core.model.layers import layers_that_run
+from inpaint_core.pipeline import DONE_MESSAGE, STAGE_MESSAGES
 
-from .conftest import EVAL_DIR, GOLDEN
+from .conftest import EVAL_DIR, GOLDEN, assert_plausible_fill
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +31,12 @@ def test_fill_matches_the_official_test_script_on_the_golden_case(golden_inpaint
     hole = d["mask"][0, :, :, 0] > 0
     result = golden_inpainter.fill(d["image_rgb"], hole)
     official = np.clip((d["complete"][0] + 1) * 127.5, 0, 255).astype(np.uint8)[..., ::-1]
-    diff = np.abs(result.composite.astype(int) - official.astype(int)).max(axis=-1)
-    assert (diff[hole] <= 1).mean() >= 0.995
+    diff = np.abs(result.composite.astype(int) - official.astype(int))[hole]
+    # Both outputs are within 1e-4 of the exact value on the [-1, 1] scale (test_golden), i.e. 2 * 1e-4 * 127.5
+    # = 0.026 grey levels of each other: truncation can then differ by one level, and only for values within
+    # 0.026 of a level boundary, 2 * 0.026 = 5 % of evenly spread values (measured: 0.06 %). Rounding instead
+    # of truncating, or another channel order, changes about half of the values.
+    assert diff.max() <= 1 and (diff == 0).mean() >= 0.95
     assert np.array_equal(result.composite[~hole], d["image_rgb"][~hole])
 
 
@@ -98,10 +103,34 @@ def test_cancel_stops_the_fill(golden_inpainter, photo) -> None:
     assert len(seen) == 5  # stopped at the next layer, not at the end
 
 
-def test_progress_reaches_one(golden_inpainter, photo) -> None:
+def test_progress_moves_one_even_step_per_layer_through_each_stage(golden_inpainter, photo) -> None:
+    """A report after every layer that runs, named after its network, at k / (layers) of the way: no stall
+    before the end (the upsampling layers' folded convs never run and must not be counted)."""
     seen = []
-    golden_inpainter.fill(photo, box_mask(photo.shape[:2], 64, 128, 64, 128), progress=lambda f, m: seen.append(f))
-    assert seen == sorted(seen) and seen[-1] == 1.0
+    golden_inpainter.fill(photo, box_mask(photo.shape[:2], 64, 128, 64, 128),
+                          progress=lambda f, m: seen.append((f, m)))
+    model = golden_inpainter.model
+    coarse, refine = len(layers_that_run(model.coarse)), len(layers_that_run(model.refine))
+    assert (coarse, refine) == (17, 25)
+    layers = coarse + refine
+    # 0 + 1.0 * k / layers, computed as the pipeline does: equal to the last bit
+    expected = [(k / layers, STAGE_MESSAGES["coarse"]) for k in range(1, coarse + 1)]
+    expected += [(k / layers, STAGE_MESSAGES["refine"]) for k in range(coarse + 1, layers + 1)]
+    assert seen == expected + [(1.0, DONE_MESSAGE)]
+
+
+def test_progress_of_several_regions_shares_the_way_between_them(golden_weights, photo) -> None:
+    big = np.tile(photo, (2, 3, 1))
+    mask = box_mask(big.shape[:2], 100, 140, 100, 150) | box_mask(big.shape[:2], 400, 440, 600, 650)  # 512 x 768
+    seen = []
+    result = Inpainter(golden_weights, device="cpu", work_size=256).fill(big, mask,
+                                                                         progress=lambda f, m: seen.append(f))
+    assert len(result.regions) == 2
+    fractions = np.array(seen[:-1])
+    steps = np.diff(np.concatenate([[0.0], fractions]))
+    # 42 layers a region, each region half of the way: steps of 1/84 (float rounding of k / 42 / 2: ~1e-16)
+    assert len(fractions) == 84 and np.allclose(steps, 1 / 84, rtol=0, atol=1e-12)
+    assert fractions[41] == 0.5 and seen[-1] == 1.0
 
 
 def test_crop_strategy_fills_a_large_photo_region_by_region(golden_weights, photo) -> None:
@@ -149,10 +178,10 @@ def test_default_weights_are_checked_against_their_sha256(tmp_path, monkeypatch,
         Inpainter()
 
 
-@pytest.mark.skipif(not DEFAULT_WEIGHTS.is_file(), reason="no shipped weights yet")
-def test_shipped_weights_load_and_fill(photo) -> None:
-    result = Inpainter(device="cpu").fill(photo, box_mask(photo.shape[:2], 96, 160, 96, 160))
-    assert result.composite.shape == photo.shape
+def test_shipped_weights_fill_a_photo_plausibly(photo) -> None:
+    """The weights in weights/ (sha256-checked) fill the paper's centre hole close to a classical fill."""
+    hole = box_mask(photo.shape[:2], 64, 192, 64, 192)
+    assert_plausible_fill(Inpainter(device="cpu").fill(photo, hole).composite, photo, hole)
 
 
 def test_bf16_precision_fills_close_to_fp32(golden_weights, golden_inpainter, photo) -> None:
@@ -160,16 +189,37 @@ def test_bf16_precision_fills_close_to_fp32(golden_weights, golden_inpainter, ph
     reference = golden_inpainter.fill(photo, mask).composite.astype(int)
     low = Inpainter(golden_weights, device="cpu", precision="bf16").fill(photo, mask).composite.astype(int)
     assert np.array_equal(low[~mask], photo[~mask])
+    # bf16 rounds each conv's inputs and weights to 2^-9 relative: ~1 % of the output's scale after ~30 layers
+    # (random-walk growth, see test_train_trainer), i.e. ~1.3 levels of 127.5; measured 0.54 levels. 3 levels
+    # is twice the estimate; a bf16 path that broke (attention in bf16: whole-factor weight changes) is far off.
     assert np.abs(low - reference)[mask].mean() < 3.0
 
 
-def test_a_mask_of_scattered_specks_is_filled_in_one_pass(golden_weights) -> None:
+def test_a_mask_of_scattered_specks_is_filled_in_one_pass(photo) -> None:
+    """64 magenta dust specks far apart on a 2000x2000 photo: more crops than MAX_REGIONS, so one shrunk pass
+    over their union fills them all, and only a feathered band around each speck changes."""
+    import cv2
+
     from inpaint_core.regions import MAX_REGIONS, plan_regions
 
-    specks = np.zeros((3000, 3000), bool)
-    specks[100::400, 100::400] = True  # 64 isolated pixels, far apart
-    regions = plan_regions(specks, Strategy.CROP, work_size=512)
-    assert len(regions) == 1 and regions[0].scale < 1
+    big = cv2.resize(photo, (2000, 2000), interpolation=cv2.INTER_CUBIC)
+    specks = np.zeros((2000, 2000), bool)
+    specks[125::250, 125::250] = True  # 64 isolated pixels, far apart
+    dusty = big.copy()
+    dusty[specks] = (255, 0, 255)
+    result = Inpainter(device="cpu", work_size=512).fill(dusty, specks)
+    (region,) = [r.region for r in result.regions]
+    assert region.scale < 1
+    # Each speck now looks like the photo, not like the dust: the shipped weights' fill of a one-pixel hole is a
+    # few levels from the pixel it replaced (mean 7, worst 44 here), magenta at least 219 levels (summed over RGB).
+    filled = result.composite[specks].astype(int)
+    to_truth = np.abs(filled - big[specks]).sum(axis=1)
+    to_dust = np.abs(filled - (255, 0, 255)).sum(axis=1)
+    assert (to_truth < to_dust).all() and np.abs(filled - big[specks]).mean() < 15
+    # The feathered band of a fill at scale s is about 1/s work pixels wide: nothing changes beyond twice that.
+    band = 2 * int(np.ceil(1 / region.scale)) + 1
+    near = cv2.dilate(specks.astype(np.uint8), np.ones((2 * band + 1, 2 * band + 1), np.uint8)).astype(bool)
+    assert np.array_equal(result.composite[~near], dusty[~near])
     few = np.zeros((3000, 3000), bool)
     few[100:110, 100:110] = few[2800:2810, 2800:2810] = True
     assert len(plan_regions(few, Strategy.CROP, work_size=512)) == 2 <= MAX_REGIONS

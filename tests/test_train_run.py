@@ -9,9 +9,9 @@ import torch
 from inpaint_core.model.generator import InpaintGenerator
 from inpaint_core.train.checkpoint import checkpoint_path, load_checkpoint
 from inpaint_core.train.config import TrainConfig
-from inpaint_core.train.run import TrainingDiverged, train
+from inpaint_core.train.run import TrainingDiverged, objective, train
 from inpaint_core.train.trainer import Trainer
-from inpaint_core.weights import ModelCard, load_weights, save_weights
+from inpaint_core.weights import DEFAULT_WEIGHTS, ModelCard, load_weights, read_card, save_weights
 
 from .conftest import TRAIN_DIR
 
@@ -36,15 +36,18 @@ def tiny(**changes) -> TrainConfig:
 
 
 def test_resume_continues_bit_identically(tmp_path):
+    """One L1 warm-up step, then adversarial ones: the checkpoint at step 2 holds trained critics and both
+    optimisers' moments, and the step after the resume must use all of them as the straight run did."""
     listing = image_list(tmp_path, 4)
-    config = tiny(warmup_steps=1)
     straight = train(tiny(warmup_steps=1, max_steps=3), listing, tmp_path / "straight", progress=False)
     train(tiny(warmup_steps=1, max_steps=2), listing, tmp_path / "resumed", progress=False)
     state = load_checkpoint(checkpoint_path(tmp_path / "resumed"))
     assert state["trainer"]["step"] == 2 and state["config"] == tiny(warmup_steps=1, max_steps=2).to_dict()
+    assert state["trainer"]["opt_d"]["state"] and state["trainer"]["opt_g"]["state"]  # critics trained at step 2
     resumed = train(tiny(warmup_steps=1, max_steps=3), listing, tmp_path / "resumed", resume_state=state,
                     progress=False)
-    assert resumed.step == straight.step == 3 and config.warmup_steps < 3
+    assert resumed.step == straight.step == 3
+    assert {"d_loss", "gp_global", "g_global"} <= set(resumed.losses)  # step 3 was adversarial
     assert resumed.losses == straight.losses  # the step after the resume, every loss, to the last bit
     for a, b in zip(straight.trainer.generator.state_dict().values(), resumed.trainer.generator.state_dict().values()):
         assert torch.equal(a, b)
@@ -52,16 +55,36 @@ def test_resume_continues_bit_identically(tmp_path):
 
 def test_time_budget_stops_cleanly_with_checkpoint_and_export(tmp_path):
     listing = image_list(tmp_path, 2)
-    result = train(tiny(max_steps=50, max_minutes=1e-6), listing, tmp_path / "run", progress=False)
+    result = train(tiny(max_steps=50, max_minutes=1e-6, gan_loss_alpha=1e-4), listing, tmp_path / "run",
+                   progress=False)
     assert result.stopped_by == "max_minutes" and result.step == 1
     assert load_checkpoint(result.checkpoint)["trainer"]["step"] == 1
     state, card = load_weights(result.export)
     assert card.channel_order == "RGB" and card.training["steps"] == 1 and card.training["size"] == 32
     assert card.training["data"] == str(listing) and card.training["images"] == 2 and "date" in card.training
     assert card.training["hardware"].startswith("CPU, ")
+    assert card.training["objective"].startswith("generator: 0.0001 * (1 * WGAN global + WGAN local) + 1.2 * box L1")
+    assert card.training["objective"].endswith("; 1 step of the full objective")
     assert set(card.metrics["losses"]) >= {"g_loss", "d_loss", "hole_l1"}
     InpaintGenerator().load_state_dict(state)
     assert (tmp_path / "run" / "config.yaml").is_file() and any((tmp_path / "run" / "tb").iterdir())
+
+
+def test_the_objective_names_the_weights_and_phases_of_the_config_that_ran():
+    config = tiny(warmup_steps=3, warmup_mode="coarse", critic_warmup_steps=4, gamma=1.0, gan_loss_alpha=2e-4)
+    warm_only = objective(config.to_dict(), 2)
+    assert warm_only.startswith("generator: 1.2 * box L1 (spatial discount gamma 1)") and "WGAN" not in warm_only
+    assert warm_only.endswith("; no critics; 2 steps of the L1 terms alone (stage 1 only)")
+    everything = objective(config.to_dict(), 10)
+    assert everything.startswith("generator: 0.0002 * (1 * WGAN global + WGAN local) + 1.2 * box L1")
+    assert everything.endswith("3 steps of the L1 terms alone (stage 1 only), then 4 steps training the critics "
+                               "alone, then 3 steps of the full objective")
+
+
+def test_the_shipped_model_card_states_the_objective_of_its_own_config():
+    card = read_card(DEFAULT_WEIGHTS)
+    assert card.training["objective"] == objective(card.training["config"], card.training["steps"])
+    assert card.training["objective"].startswith("generator: 0.0001 * (")  # gan_loss_alpha 1e-4, as run
 
 
 def test_init_weights_keep_their_channel_order(tmp_path):

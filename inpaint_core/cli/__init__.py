@@ -1,1 +1,1 @@
-"""Command-line interface: one module per command, each with ``add_parser`` and ``run``."""
+"""Command-line interface: one module per command, each with ``add_arguments`` and ``run`` (see ``main.py``)."""

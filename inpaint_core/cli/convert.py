@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import argparse
 
-from ..convert_tf import ConversionError, convert_checkpoint
-from ..tf_checkpoint import CheckpointError
+from ..tf_checkpoint import TFCheckpointError
 from .main import UserError
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("convert", help="convert an official TensorFlow checkpoint to safetensors",
-                       description="Reads the checkpoint's .index/.data files directly (no TensorFlow needed).")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description += ". Reads the checkpoint's .index/.data files directly (no TensorFlow needed)."
     p.add_argument("--tf-checkpoint", required=True, metavar="PREFIX_OR_DIR",
                    help="checkpoint prefix (e.g. DIR/snap-0), its .index file, or a folder with a 'checkpoint' file")
     p.add_argument("--out", required=True, metavar="FILE.safetensors")
@@ -19,9 +17,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..convert_tf import ConversionError, convert_checkpoint  # imports torch
+
     try:
         out = convert_checkpoint(args.tf_checkpoint, args.out, name=args.name)
-    except (CheckpointError, ConversionError) as exc:
+    except (TFCheckpointError, ConversionError) as exc:
         raise UserError(str(exc)) from None
     print(f"wrote {out} (84 generator tensors; input channel order BGR, recorded in the model card)")
     return 0

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from ..baselines import BaselineUnavailable
+from ..devices import DEVICES
 from .. import evaluate_objects as objects
 from ..evaluate import (MASK_KINDS, METHOD_NAMES, TEXTURE_OF, FillFn, build_methods, markdown_table, run_eval,
                         write_report)
@@ -15,8 +16,7 @@ from ..imageio import ImageWriteError, list_images
 from .main import UserError
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("eval", help="score DeepFill and classical fills against the originals of a photo folder")
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--images", type=Path, required=True,
                    help="folder of photos (searched recursively); when it holds object masks "
                         "<stem>.<what>_mask.png, each mask is filled at full resolution without ground truth")
@@ -29,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"comma-separated, from {', '.join(METHOD_NAMES)} (default: deepfill,telea,ns). "
                         "patchmatch needs the optional extra: pip install 'inpaint-studio[eval]'")
     p.add_argument("--weights", type=Path, help="DeepFill safetensors weights (default: the shipped weights)")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="where DeepFill runs")
+    p.add_argument("--device", default="auto", choices=DEVICES, help="where DeepFill runs")
     p.add_argument("--limit", type=int, help="only the first N photos (sorted by name), or N object masks")
     p.add_argument("--out", type=Path, default=Path("eval_results"),
                    help="output folder (default: ./eval_results) for table.md, metrics.json and contact_sheet.png "

@@ -10,20 +10,19 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..devices import DEVICES
 from ..imageio import FORMATS_BY_SUFFIX, read_image, read_mask, write_image
-from ..pipeline import InpaintInputError, Inpainter
 from ..regions import DEFAULT_MARGIN, DEFAULT_WORK_SIZE, Strategy
 from ..sources import heat_colours
 from .main import UserError
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("fill", help="fill the masked part of a photo")
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("image", type=Path, help="the photo")
     p.add_argument("mask", type=Path, help="mask image: white (non-zero) pixels are the hole")
     p.add_argument("-o", "--out", type=Path, required=True, help="where to write the filled photo")
     p.add_argument("--weights", type=Path, help="safetensors weights (default: the shipped weights)")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--device", default="auto", choices=DEVICES)
     p.add_argument("--strategy", default=Strategy.CROP.value, choices=[s.value for s in Strategy])
     p.add_argument("--work-size", type=int, default=DEFAULT_WORK_SIZE,
                    help="largest side the model sees; larger regions are shrunk (crop/resize strategies)")
@@ -108,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     _check_inspect_points(args.inspect, mask, args.mask)
+    from ..pipeline import InpaintInputError, Inpainter  # torch: only once the inputs are known to be good
+
     inpainter = Inpainter(args.weights, device=args.device, strategy=args.strategy, work_size=args.work_size,
                           margin=args.margin, precision=args.precision)
     try:

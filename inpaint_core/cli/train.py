@@ -5,9 +5,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..train.checkpoint import CheckpointError, checkpoint_path, load_checkpoint
 from ..train.config import DEFAULT_YAML, ConfigError, TrainConfig, config_from_dict, load_config
-from ..train.data import DataError
 from .main import UserError
 
 # options that are config keys: (flag, key, type, help)
@@ -32,10 +30,9 @@ _OVERRIDES = [
 _FROZEN_ON_RESUME = ("size", "box_size")
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="train the inpainting generator (DeepFill v1 recipe)",
-                       description="Train DeepFill v1. Under `torchrun --nproc_per_node N -m inpaint_core train ...` "
-                                   "every process trains on its own device with its own share of the data.")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description += (". Under `torchrun --nproc_per_node N -m inpaint_core train ...` every process trains on its "
+                      "own device with its own share of the data.")
     p.add_argument("--data", type=Path, help="folder of images (searched recursively) or a text file with one "
                                              "image path per line (on --resume: default the run's data)")
     p.add_argument("--run-dir", type=Path, required=True,
@@ -68,6 +65,9 @@ def _resumed_config(state: dict[str, Any], config_file: Path | None, overrides: 
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..train.checkpoint import TrainingCheckpointError, checkpoint_path, load_checkpoint  # these import torch
+    from ..train.data import DataError
+
     ckpt = checkpoint_path(args.run_dir)
     try:
         if args.export is not None:
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
                            progress=not args.no_progress)
         except TrainingDiverged as exc:
             raise UserError(str(exc)) from None
-    except (ConfigError, DataError, CheckpointError) as exc:
+    except (ConfigError, DataError, TrainingCheckpointError) as exc:
         raise UserError(str(exc)) from None
     if result.export is not None:
         losses = ", ".join(f"{k} {v:.4f}" for k, v in sorted(result.losses.items()))

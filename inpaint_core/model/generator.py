@@ -14,6 +14,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from .attention import AttentionOutput, contextual_attention
+from .attention_cost import pick_path
+from .attention_fast import masked_contextual_attention
+from .grid import MATCHING_CELL, RATE
 from .layers import GenConv, GenDeconv, align_corners_indices, any_pool, resize_nearest
 
 CNUM = 32
@@ -145,15 +148,22 @@ class RefineNetwork(nn.Module):
         hallucinated = self.hallucination(xnow)
         features = self.attention_encoder(xnow)
         size = (features.shape[-2], features.shape[-1])
-        needed = None
-        if attention_path == "fast" or (attention_path == "auto" and not torch.is_grad_enabled()):
-            # Only the hole is kept from the output, so attention is needed only where it can reach the hole.
-            # With gradients (training) the whole output feeds the losses: use the dense op.
+        if attention_path == "auto":
+            # With gradients (training) the whole output feeds the losses: the dense op. Without, only the hole
+            # is kept, and the cheaper of the two paths computes what reaches it.
+            attention_path = "dense" if torch.is_grad_enabled() else \
+                pick_path((size[0] // RATE, size[1] // RATE), features.device.type)
+        mask_small = resize_nearest(mask, size)
+        exclude_small = None if exclude is None else any_pool(exclude, size)
+        if attention_path == "fast":
             needed = reach_back(mask, [*self.attention_decoder, *self.decoder])
-        attention = contextual_attention(
-            features, features, resize_nearest(mask, size),
-            exclude=None if exclude is None else any_pool(exclude, size),
-            needed=needed, keep_weights=keep_attention, path=attention_path)
+            attention = masked_contextual_attention(features, features, mask_small, needed, exclude=exclude_small,
+                                                    keep_weights=keep_attention)
+        elif attention_path == "dense":
+            attention = contextual_attention(features, features, mask_small, exclude=exclude_small,
+                                             keep_weights=keep_attention)
+        else:
+            raise ValueError(f"attention_path must be 'auto', 'dense' or 'fast', not {attention_path!r}")
         borrowed = self.attention_decoder(attention.features)
         out = self.decoder(torch.cat([hallucinated, borrowed], dim=1)).clamp(-1.0, 1.0)
         return out, attention
@@ -167,7 +177,7 @@ class GeneratorOutput:
 
 
 class InpaintGenerator(nn.Module):
-    """The full generator. Input sizes must be multiples of 8 (the pipeline pads)."""
+    """The full generator. Input sizes must be whole matching cells (``grid.MATCHING_CELL``; the pipeline pads)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -181,8 +191,8 @@ class InpaintGenerator(nn.Module):
         attention_path: "dense" (the official op), "fast" (exact inside the hole only), or "auto": fast when
         it saves work and no gradients are recorded."""
         h, w = image.shape[-2:]
-        if h % 8 or w % 8:
-            raise ValueError(f"generator input must be a multiple of 8, got {h}x{w}")
+        if h % MATCHING_CELL or w % MATCHING_CELL:
+            raise ValueError(f"generator input must be a multiple of {MATCHING_CELL}, got {h}x{w}")
         mask = mask.to(image.dtype)
         xin = image * (1.0 - mask)
         coarse = self.coarse(xin, mask)

@@ -156,3 +156,11 @@ class GenDeconv(nn.Module):
                 block = (2 * a + b) * c
                 pixels[:, :, :, a, :, b] = phases[:, block:block + c, a:a + h, b:b + w]
         return activate(out, self.conv.activation)
+
+
+def layers_that_run(module: nn.Module) -> list[nn.Module]:
+    """The GenConv and GenDeconv layers of ``module`` in registration order (the order the generator runs
+    them). A GenDeconv's own conv only holds its parameters: the phase kernels are folded from them and the
+    GenDeconv runs as one layer, so that conv is left out."""
+    folded = {id(m.conv) for m in module.modules() if isinstance(m, GenDeconv)}
+    return [m for m in module.modules() if isinstance(m, (GenConv, GenDeconv)) and id(m) not in folded]

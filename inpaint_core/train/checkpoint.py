@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import os
 import random
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from ..atomic import atomic_write
+
 CHECKPOINT_NAME = "checkpoint.pt"
 
 
-class CheckpointError(ValueError):
-    """No checkpoint where one was expected, or the file is not one; the message names the path."""
+class TrainingCheckpointError(ValueError):
+    """No training checkpoint where one was expected, or the file is not one; the message names the path.
+    (Official TensorFlow checkpoints raise ``tf_checkpoint.TFCheckpointError``.)"""
 
 
 def checkpoint_path(run_dir: str | os.PathLike) -> Path:
@@ -26,29 +28,19 @@ def checkpoint_path(run_dir: str | os.PathLike) -> Path:
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
-    """Write to a temp file in the same folder, then rename: a crash never leaves a half-written checkpoint."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(state, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    """Written atomically (``atomic.atomic_write``): a crash never leaves a half-written checkpoint."""
+    return atomic_write(path, lambda f: torch.save(state, f))
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """The checkpoint's contents, tensors on the CPU."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"no checkpoint at {path}")
+        raise TrainingCheckpointError(f"no checkpoint at {path}")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except (RuntimeError, OSError, EOFError, ValueError) as exc:
-        raise CheckpointError(f"{path}: not a readable training checkpoint ({exc})") from None
+        raise TrainingCheckpointError(f"{path}: not a readable training checkpoint ({exc})") from None
 
 
 def rng_state() -> dict[str, Any]:

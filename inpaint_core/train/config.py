@@ -12,9 +12,11 @@ from typing import Any
 
 import yaml
 
+from ..devices import DEVICES
+from ..model.grid import MATCHING_CELL
+
 DEFAULT_YAML = Path(__file__).with_name("default.yaml")
 AMP_MODES = ("off", "bf16", "fp16")
-DEVICES = ("auto", "cpu", "cuda")
 WARMUP_MODES = ("both", "coarse")
 
 
@@ -85,7 +87,7 @@ class TrainConfig:
 
     def validate(self) -> None:
         checks = [
-            (self.size >= 32 and self.size % 8 == 0, "size", "a multiple of 8, at least 32"),
+            (self.size >= 32 and self.size % MATCHING_CELL == 0, "size", f"a multiple of {MATCHING_CELL}, at least 32"),
             (self.batch >= 1, "batch", "at least 1"),
             (self.workers >= 0, "workers", "0 or more"),
             (len(self.scale_range) == 2 and 0 < self.scale_range[0] <= self.scale_range[1], "scale_range",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-from .config import ConfigError
+from ..devices import resolve_device
 
 
 @dataclass(frozen=True)
@@ -29,20 +29,11 @@ class Processes:
         return self.world > 1
 
 
-def pick_device(preference: str, local_rank: int = 0) -> torch.device:
-    """auto: this process's GPU if CUDA is available, else the CPU."""
-    if preference == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device cuda was asked for, but CUDA is not available here")
-    if preference == "cuda" or (preference == "auto" and torch.cuda.is_available()):
-        return torch.device("cuda", local_rank)
-    return torch.device("cpu")
-
-
 def start(preference: str) -> tuple[Processes, torch.device]:
     """Join the torchrun process group if there is one; the device this process trains on."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     procs = Processes(int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0")))
-    device = pick_device(preference, procs.local_rank)
+    device = resolve_device(preference, procs.local_rank)  # auto: this process's GPU, if there are GPUs
     if procs.distributed and not dist.is_initialized():
         if device.type == "cuda":
             torch.cuda.set_device(device)

@@ -27,8 +27,6 @@ from .trainer import Trainer
 from .visuals import sample_grid
 
 EXPORT_NAME = "generator.safetensors"
-OBJECTIVE = ("generator: 0.001 * (WGAN global + local) + 1.2 * spatially discounted box L1 (coarse x1.2) "
-             "+ 1.2 * known-region L1 (coarse x1.2); critics: WGAN + 10 * gradient penalty inside the hole")
 
 
 @dataclass
@@ -75,6 +73,35 @@ def hardware_name(device: torch.device, processes: int) -> str:
     return f"CPU, {torch.get_num_threads()} threads" + (f" x {processes} processes" if processes > 1 else "")
 
 
+def objective(config: dict[str, Any], steps: int) -> str:
+    """What a run of ``steps`` generator steps minimised, with the weights of its ``config`` (a
+    ``TrainConfig.to_dict()``), phase by phase: the model card's account of the training."""
+    c = config
+    reconstruction = (f"{c['l1_loss_alpha']:g} * box L1 (spatial discount gamma {c['gamma']:g}) + "
+                      f"{c['ae_loss_alpha']:g} * known-region L1, each with the coarse stage's term "
+                      f"x{c['coarse_l1_alpha']:g}")
+    adversarial = f"{c['gan_loss_alpha']:g} * ({c['global_wgan_loss_alpha']:g} * WGAN global + WGAN local)"
+    warm = min(steps, c["warmup_steps"])
+    critics_alone = min(steps - warm, c["critic_warmup_steps"])
+    gan = steps - warm - critics_alone
+    phases = []
+    if warm:
+        phases.append(f"{_steps(warm)} of the L1 terms alone" + (" (stage 1 only)" if c["warmup_mode"] == "coarse"
+                                                                  else ""))
+    if critics_alone:
+        phases.append(f"{_steps(critics_alone)} training the critics alone")
+    if gan:
+        phases.append(f"{_steps(gan)} of the full objective")
+    if not (critics_alone or gan):
+        return f"generator: {reconstruction}; no critics; {', then '.join(phases)}"
+    return (f"generator: {adversarial} + {reconstruction}; critics: WGAN + {c['wgan_gp_lambda']:g} * gradient "
+            f"penalty inside the hole; {', then '.join(phases)}")
+
+
+def _steps(n: int) -> str:
+    return f"{n} step" if n == 1 else f"{n} steps"
+
+
 def model_card(name: str, config: dict[str, Any], meta: dict[str, Any], step: int) -> ModelCard:
     init = meta.get("init_weights")
     return ModelCard(
@@ -87,7 +114,8 @@ def model_card(name: str, config: dict[str, Any], meta: dict[str, Any], step: in
                   "batch_per_process": config["batch"], "processes": meta["processes"],
                   "warmup_steps": config["warmup_steps"], "warmup_mode": config["warmup_mode"],
                   "critic_warmup_steps": config.get("critic_warmup_steps", 0),
-                  "objective": OBJECTIVE, "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                  "objective": objective(config, step),
+                  "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                   "config": config},
         metrics={"losses": meta["losses"]},
         notes=meta["notes"],

@@ -5,11 +5,7 @@ import numpy as np
 import torch
 
 from ..flow import offsets_to_rgb
-
-
-def to_uint8(x: torch.Tensor) -> np.ndarray:
-    """``[N, 3, H, W]`` in [-1, 1] -> uint8 ``[N, H, W, 3]``."""
-    return ((x.detach().float().clamp(-1, 1) + 1.0) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+from ..pipeline import to_uint8
 
 
 def sample_grid(truth: torch.Tensor, mask: torch.Tensor, coarse: torch.Tensor, refined: torch.Tensor,
