@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -25,11 +25,16 @@ from .model.grid import MATCHING_CELL
 from .model.layers import layers_that_run
 from .regions import DEFAULT_MARGIN, DEFAULT_WORK_SIZE, Region, Strategy, plan_regions
 from .sources import RegionAttention
+from .texture import TextureSettings
+from .texture_stage import RegionGuide, TextureJob, TextureSources, run as run_texture
 from .weights import default_weights, load_generator_state, load_weights
 
 ProgressCallback = Callable[[float, str], None]
 # What progress reports while each network runs, and at the end (the editor shows it in its status bar).
-STAGE_MESSAGES = {"coarse": "Filling: coarse pass", "refine": "Filling: refinement with contextual attention"}
+STAGE_MESSAGES = {"coarse": "Filling: coarse pass", "refine": "Filling: refinement with contextual attention",
+                  "texture": "Filling: texture from the photo"}
+TEXTURES = ("photo", "network")
+NETWORK_SHARE = 0.5  # of the progress bar, when the texture stage follows the network
 DONE_MESSAGE = "done"
 
 
@@ -56,16 +61,20 @@ class RegionResult:
     refined: np.ndarray   # uint8 [h, w, 3]
     flow_rgb: np.ndarray  # uint8 [h, w, 3]
     attention: RegionAttention | None = None
+    owned: np.ndarray | None = None    # bool [h, w]: the hole pixels this region filled
+    offsets: np.ndarray | None = None  # int64 [2, gh, gw]: the attention argmax, in matching cells
 
 
 @dataclass
 class InpaintResult:
     """What a fill produced.
 
-    ``composite`` is the whole photo with the holes filled (byte-identical outside them unless a region had to
-    be shrunk, where a seam a few pixels wide is feathered). ``coarse``, ``refined`` and ``flow_rgb`` cover
-    ``box``, the union of the processed regions; ``coarse`` and ``refined`` are each stage's fill pasted over
-    the photo as the composite pastes it, and outside the regions the flow is white.
+    ``composite`` is the whole photo with the holes filled: with the texture stage byte-identical outside them;
+    with the network's fill alone too, unless a region had to be shrunk, where a seam a few pixels wide is
+    feathered. ``coarse``, ``refined`` and ``flow_rgb`` (the network's evidence) cover ``box``, the union of the
+    processed regions; ``coarse`` and ``refined`` are each network stage's fill pasted over the photo, and
+    outside the regions the flow is white. ``texture_flow_rgb`` (same box, same colour wheel) shows where the
+    texture stage copied each pixel from, ``seed`` which variation this is; both empty / None without the stage.
     """
 
     composite: np.ndarray
@@ -75,19 +84,29 @@ class InpaintResult:
     flow_rgb: np.ndarray
     regions: list[RegionResult] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    texture: list[TextureSources] = field(default_factory=list)
+    texture_flow_rgb: np.ndarray | None = None
+    seed: int | None = None
+    texture_job: TextureJob | None = field(default=None, repr=False)  # what ``Inpainter.vary`` re-runs
 
-    def _attention_at(self, x: int, y: int) -> tuple[RegionAttention, int] | None:
-        for r in self.regions:
-            if r.attention is not None:
-                row = r.attention.cell_of(x, y)
-                if row is not None:
-                    return r.attention, row
+    def evidence(self) -> list[RegionAttention | TextureSources]:
+        """Per-area source maps (``box``, ``cell_of``, ``heat``, ``top``) of the final fill: the texture stage's
+        exact sources when it ran, contextual attention's otherwise."""
+        if self.texture:
+            return list(self.texture)
+        return [r.attention for r in self.regions if r.attention is not None]
+
+    def _attention_at(self, x: int, y: int) -> tuple[RegionAttention | TextureSources, int] | None:
+        for evidence in self.evidence():
+            row = evidence.cell_of(x, y)
+            if row is not None:
+                return evidence, row
         return None
 
     def sources(self, x: int, y: int) -> np.ndarray:
         """float32 heat map over ``box``: how much each pixel's patch contributed to the fill at photo pixel
-        (x, y). It sums to the attention weight of that position (just under 1); all zeros where (x, y) was not
-        filled."""
+        (x, y). It sums to the attention weight of that position (just under 1), or to 1 over the one patch the
+        texture stage copied; all zeros where (x, y) was not filled."""
         bx0, by0, bx1, by1 = self.box
         heat = np.zeros((by1 - by0, bx1 - bx0), np.float32)
         found = self._attention_at(x, y)
@@ -153,11 +172,18 @@ class Inpainter:
     strategy, work_size, margin: how large photos are handled (see ``regions.py``).
     precision: "fp32", or "bf16" to run the convolutions in bfloat16 (faster on CPUs with AMX/AVX512-BF16
         and on recent GPUs; contextual attention stays float32). `bench --bf16` reports its PSNR cost.
+    texture: "photo" (the texture stage puts the photo's own texture into the network's fill, at the photo's
+        resolution; see ``texture.py``) or "network" (the network's fill alone).
+    seed: the texture stage's seed; another seed gives another plausible fill (``vary``).
     """
 
     def __init__(self, weights: str | Path | None = None, device: str = "auto",
                  strategy: Strategy | str = Strategy.CROP, work_size: int = DEFAULT_WORK_SIZE,
-                 margin: int = DEFAULT_MARGIN, precision: str = "fp32") -> None:
+                 margin: int = DEFAULT_MARGIN, precision: str = "fp32", texture: str = "photo", seed: int = 0,
+                 texture_settings: TextureSettings = TextureSettings()) -> None:
+        if texture not in TEXTURES:
+            raise ValueError(f"texture must be one of {', '.join(TEXTURES)}, not {texture!r}")
+        self.texture, self.seed, self.texture_settings = texture, seed, texture_settings
         if weights is None:
             path, sha = default_weights()
             state, self.card = load_weights(path, expected_sha256=sha)
@@ -190,8 +216,10 @@ class Inpainter:
 
     # -- public API -------------------------------------------------------------------------------------------
     def fill(self, image: np.ndarray, mask: np.ndarray, *, exclude: np.ndarray | None = None,
-             progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> InpaintResult:
-        """Fill the True pixels of ``mask`` in ``image``. See the module docstring for conventions."""
+             progress: ProgressCallback | None = None, cancel: threading.Event | None = None,
+             seed: int | None = None) -> InpaintResult:
+        """Fill the True pixels of ``mask`` in ``image``. See the module docstring for conventions. ``seed``
+        overrides the texture stage's seed for this fill."""
         started = time.perf_counter()
         image, mask, exclude = self._validate(image, mask, exclude)
         regions = plan_regions(mask, self.strategy, self.work_size, self.margin)
@@ -202,8 +230,9 @@ class Inpainter:
         timings: dict[str, float] = {}
         composite = image.copy()
         results = []
+        network_share = NETWORK_SHARE if self.texture == "photo" else 1.0
         for i, region in enumerate(regions):
-            share = 1.0 / len(regions)
+            share = network_share / len(regions)
             result, alpha, region_timings = self._fill_region(image, mask, exclude, region, progress, cancel,
                                                               start=i * share, span=share)
             for name, seconds in region_timings.items():
@@ -213,19 +242,72 @@ class Inpainter:
         views = []
         for result, alpha in results:
             x0, y0, x1, y1 = result.region.box
-            weight = mask[y0:y1, x0:x1].astype(np.float32) if alpha is None else alpha
+            weight = result.owned.astype(np.float32) if alpha is None else alpha
             composite[y0:y1, x0:x1] = _blend(composite[y0:y1, x0:x1], result.refined, weight)
             # Each stage's fill over the photo, as pasted: that is what the two stages are compared on, and
             # outside the hole their raw outputs are not even computed exactly (fast attention skips those rows).
             photo = image[y0:y1, x0:x1]
             views.append((result.region, _blend(photo, result.coarse, weight), _blend(photo, result.refined, weight),
-                          result.flow_rgb))
+                          result.flow_rgb, result.owned))
         box, coarse, refined, flow = self._union_views(image, views)
+        result = InpaintResult(composite=composite, box=box, coarse=coarse, refined=refined, flow_rgb=flow,
+                               regions=[r for r, _ in results], timings=timings)
+        if self.texture == "photo":
+            guides = [RegionGuide(box=r.region.box, owned=r.owned, fill=r.refined, offsets=r.offsets,
+                                  scale=r.region.scale) for r, _ in results]
+            job = TextureJob(photo=image, hole=mask, exclude=exclude, guides=guides, settings=self.texture_settings)
+            result = self._with_texture(result, job, self.seed if seed is None else seed, progress, cancel,
+                                        start=network_share)
         timings["total"] = time.perf_counter() - started
         if progress is not None:
             progress(1.0, DONE_MESSAGE)
-        return InpaintResult(composite=composite, box=box, coarse=coarse, refined=refined, flow_rgb=flow,
-                             regions=[r for r, _ in results], timings=timings)
+        return result
+
+    def vary(self, result: InpaintResult, seed: int, *, progress: ProgressCallback | None = None,
+             cancel: threading.Event | None = None) -> InpaintResult:
+        """Another variation of a fill made with the texture stage: the same network outputs, the texture stage
+        re-run with ``seed`` (a fraction of a fill's time). The result replaces ``result``."""
+        if result.texture_job is None:
+            raise ValueError("this fill has no texture stage to vary (it was made with texture='network')")
+        started = time.perf_counter()
+        varied = self._with_texture(result, result.texture_job, seed, progress, cancel, start=0.0)
+        varied.timings = {"texture": varied.timings["texture"], "total": time.perf_counter() - started}
+        if progress is not None:
+            progress(1.0, DONE_MESSAGE)
+        return varied
+
+    def _with_texture(self, network: InpaintResult, job: TextureJob, seed: int, progress: ProgressCallback | None,
+                      cancel: threading.Event | None, start: float) -> InpaintResult:
+        """``network``'s result with the texture stage's fill, evidence and flow (a new result)."""
+        t0 = time.perf_counter()
+
+        def on_round(fraction: float) -> None:
+            if cancel is not None and cancel.is_set():
+                raise FillCancelled()
+            if progress is not None:
+                progress(start + (1.0 - start) * fraction, STAGE_MESSAGES["texture"])
+
+        composite, evidence = run_texture(job, seed, device=self.device, on_round=on_round)
+        flow = self._texture_flow(network.box, evidence)
+        timings = dict(network.timings, texture=time.perf_counter() - t0)
+        return replace(network, composite=composite, texture=evidence, texture_flow_rgb=flow, seed=seed,
+                       texture_job=job, timings=timings)
+
+    @staticmethod
+    def _texture_flow(box: tuple[int, int, int, int], evidence: list[TextureSources]) -> np.ndarray:
+        """The texture stage's offsets over ``box`` on the attention flow's colour wheel (white: not filled)."""
+        bx0, by0, bx1, by1 = box
+        offsets = np.zeros((2, by1 - by0, bx1 - bx0), np.int64)
+        filled = np.zeros((by1 - by0, bx1 - bx0), bool)
+        for group in evidence:
+            x0, y0, x1, y1 = group.box
+            sl = np.s_[y0 - by0:y1 - by0, x0 - bx0:x1 - bx0]
+            inside = group.source_y >= 0
+            offsets[(slice(None),) + sl][:, inside] = group.offsets()[:, inside]
+            filled[sl] |= inside
+        flow = offsets_to_rgb(offsets[None])[0]
+        flow[~filled] = 255
+        return flow
 
     # -- steps ------------------------------------------------------------------------------------------------
     @staticmethod
@@ -269,6 +351,7 @@ class Inpainter:
         t0 = time.perf_counter()
         x0, y0, x1, y1 = region.box
         crop, hole = image[y0:y1, x0:x1], mask[y0:y1, x0:x1]
+        owned = region.owned(mask)
         keep_out = None if exclude is None else exclude[y0:y1, x0:x1]
         work_h, work_w = region.work_shape
         if region.scale < 1.0:
@@ -307,10 +390,11 @@ class Inpainter:
             coarse = cv2.resize(coarse, size, interpolation=cv2.INTER_CUBIC)
             refined = cv2.resize(refined, size, interpolation=cv2.INTER_CUBIC)
             flow = cv2.resize(flow, size, interpolation=cv2.INTER_NEAREST)
-            alpha = self._feather(mask[y0:y1, x0:x1], region.scale)
+            alpha = self._feather(owned, region.scale)
         t3 = time.perf_counter()
         timings = {"prepare": t1 - t0, "model": t2 - t1, "compose": t3 - t2}
-        result = RegionResult(region=region, coarse=coarse, refined=refined, flow_rgb=flow, attention=attention)
+        result = RegionResult(region=region, coarse=coarse, refined=refined, flow_rgb=flow, attention=attention,
+                              owned=owned, offsets=out.attention.offsets[0].cpu().numpy())
         return result, alpha, timings
 
     @staticmethod
@@ -337,11 +421,13 @@ class Inpainter:
         return np.where(hole, 1.0, np.clip(soft, 0.0, 1.0) * grown).astype(np.float32)
 
     @staticmethod
-    def _union_views(image: np.ndarray, views: list[tuple[Region, np.ndarray, np.ndarray, np.ndarray]]
+    def _union_views(image: np.ndarray,
+                     views: list[tuple[Region, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
                      ) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray, np.ndarray]:
-        """(box, coarse, refined, flow) over the union of the regions' boxes, from each region's views."""
+        """(box, coarse, refined, flow) over the union of the regions' boxes, from each region's views
+        (region, coarse, refined, flow, owned hole pixels)."""
         if len(views) == 1:
-            region, coarse, refined, flow = views[0]
+            region, coarse, refined, flow, _ = views[0]
             return region.box, coarse, refined, flow
         x0 = min(r.x0 for r, *_ in views)
         y0 = min(r.y0 for r, *_ in views)
@@ -350,7 +436,12 @@ class Inpainter:
         coarse = image[y0:y1, x0:x1].copy()
         refined = coarse.copy()
         flow = np.full_like(coarse, 255)
-        for r, region_coarse, region_refined, region_flow in views:
+        for r, region_coarse, region_refined, region_flow, _ in views:
             sl = np.s_[r.y0 - y0:r.y1 - y0, r.x0 - x0:r.x1 - x0]
             coarse[sl], refined[sl], flow[sl] = region_coarse, region_refined, region_flow
+        # Tiles of one long hole overlap: each hole pixel shows the tile that filled it.
+        for r, region_coarse, region_refined, region_flow, owned in views:
+            sl = np.s_[r.y0 - y0:r.y1 - y0, r.x0 - x0:r.x1 - x0]
+            coarse[sl][owned], refined[sl][owned], flow[sl][owned] = (region_coarse[owned], region_refined[owned],
+                                                                      region_flow[owned])
         return (x0, y0, x1, y1), coarse, refined, flow

@@ -5,6 +5,12 @@ with the square of the area, so a 24 MP photo is never fed whole. CROP sees a ph
 whole; in a larger one it takes each hole's bounding box with enough context around it (at least half the
 hole's size on each side, as in training), shrinking the crop only when it exceeds the working size; holes
 whose crops overlap are processed together.
+
+The texture stage carries detail at the photo's own size, but it starts from the network's fill, so no filled
+pixel should be upsampled more than MIN_SCALE allows from what the network saw. A long thin hole (a cable, a
+scratch) across a large photo is therefore cut into tiles along the hole, each seen at MIN_SCALE or finer, never
+handled by shrinking the whole photo. A thick hole (a large object) is still seen whole, shrunk as needed: the
+network needs its context to continue structure, and the texture stage restores the detail.
 """
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ import numpy as np
 DEFAULT_WORK_SIZE = 768
 DEFAULT_MARGIN = 64
 MAX_REGIONS = 16
+MIN_SCALE = 0.5  # a thin hole's fill is never upsampled more than 2x from the network's output
 
 
 class Strategy(str, enum.Enum):
@@ -28,13 +35,17 @@ class Strategy(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Region:
-    """A box of the photo (x0, y0, x1, y1; exclusive ends) processed at ``scale`` (<= 1)."""
+    """A box of the photo (x0, y0, x1, y1; exclusive ends) processed at ``scale`` (<= 1).
+
+    ``core``: the box whose hole pixels this region fills, when it is one tile of a longer hole (its other hole
+    pixels are context the network may not read, filled by the neighbouring tile); None = all of them."""
 
     x0: int
     y0: int
     x1: int
     y1: int
     scale: float = 1.0
+    core: tuple[int, int, int, int] | None = None
 
     @property
     def box(self) -> tuple[int, int, int, int]:
@@ -47,6 +58,17 @@ class Region:
     @property
     def height(self) -> int:
         return self.y1 - self.y0
+
+    def owned(self, mask: np.ndarray) -> np.ndarray:
+        """The hole pixels of ``mask`` (the photo's) this region fills, as a mask over the region's box."""
+        hole = mask[self.y0:self.y1, self.x0:self.x1]
+        if self.core is None:
+            return hole.copy()
+        cx0, cy0, cx1, cy1 = self.core
+        owned = np.zeros_like(hole)
+        sl = np.s_[cy0 - self.y0:cy1 - self.y0, cx0 - self.x0:cx1 - self.x0]
+        owned[sl] = hole[sl]
+        return owned
 
     @property
     def work_shape(self) -> tuple[int, int]:
@@ -71,7 +93,7 @@ def _with_context(box: tuple[int, int, int, int], margin: int, width: int, heigh
     return max(0, x0 - pad), max(0, y0 - pad), min(width, x1 + pad), min(height, y1 + pad)
 
 
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+def overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
@@ -82,7 +104,7 @@ def _merge_overlapping(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int
         merged = False
         for i in range(len(boxes)):
             for j in range(i + 1, len(boxes)):
-                if _overlap(boxes[i], boxes[j]):
+                if overlap(boxes[i], boxes[j]):
                     a, b = boxes[i], boxes.pop(j)
                     boxes[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
                     merged = True
@@ -108,7 +130,48 @@ def plan_regions(mask: np.ndarray, strategy: Strategy = Strategy.CROP, work_size
     # that belong to a different crop.
     boxes = _merge_overlapping([_with_context(b, margin, width, height) for b in _hole_boxes(mask)])
     if len(boxes) > MAX_REGIONS:
-        # Specks all over the photo (a noisy mask): one shrunk pass over their union beats minutes of crops.
+        # Specks all over the photo (a noisy mask): one pass over their union (tiled if it is too large)
+        # beats minutes of crops.
         boxes = [(min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
                   max(b[3] for b in boxes))]
-    return [Region(*b, _fit_scale(b[2] - b[0], b[3] - b[1], work_size)) for b in boxes]
+    regions = []
+    for box in boxes:
+        scale = _fit_scale(box[2] - box[0], box[3] - box[1], work_size)
+        if scale >= MIN_SCALE or not _is_thin(mask, box, work_size):
+            regions.append(Region(*box, scale))
+        else:
+            regions.extend(_tiles(mask, box, work_size, margin))
+    return regions
+
+
+def _tile_side(work_size: int) -> int:
+    """The largest photo box the network sees at MIN_SCALE."""
+    return int(work_size / MIN_SCALE)
+
+
+def _is_thin(mask: np.ndarray, box: tuple[int, int, int, int], work_size: int) -> bool:
+    """A hole is thin when a tile holds its full width with as much context on each side."""
+    x0, y0, x1, y1 = box
+    hole = np.pad(mask[y0:y1, x0:x1].astype(np.uint8), 1)
+    half_width = float(cv2.distanceTransform(hole, cv2.DIST_L2, 3).max())
+    return 4 * half_width <= _tile_side(work_size) / 2
+
+
+def _tiles(mask: np.ndarray, box: tuple[int, int, int, int], work_size: int, margin: int) -> list[Region]:
+    """Regions along a thin hole in ``box``: a grid of cells, each holding hole pixels seen with ``margin`` of
+    context around them, at MIN_SCALE or finer."""
+    height, width = mask.shape
+    cell = _tile_side(work_size) - 2 * margin
+    x0, y0, x1, y1 = box
+    regions = []
+    for cy0 in range(y0, y1, cell):
+        for cx0 in range(x0, x1, cell):
+            cy1, cx1 = min(cy0 + cell, y1), min(cx0 + cell, x1)
+            ys, xs = np.nonzero(mask[cy0:cy1, cx0:cx1])
+            if len(ys) == 0:
+                continue
+            rx0, ry0 = max(0, cx0 + int(xs.min()) - margin), max(0, cy0 + int(ys.min()) - margin)
+            rx1, ry1 = min(width, cx0 + int(xs.max()) + 1 + margin), min(height, cy0 + int(ys.max()) + 1 + margin)
+            regions.append(Region(rx0, ry0, rx1, ry1, _fit_scale(rx1 - rx0, ry1 - ry0, work_size),
+                                  core=(cx0, cy0, cx1, cy1)))
+    return regions

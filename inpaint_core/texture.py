@@ -1,0 +1,422 @@
+"""The texture stage: the photo's own pixels copied into the hole, guided by the network's fill.
+
+Guided exemplar synthesis in the classic form (Wexler, Shechtman and Irani, TPAMI 2007), coarse to fine over an
+image pyramid that starts where the hole is a few pixels thick and ends at the photo's own resolution. Each level
+iterates two steps:
+
+1. search: a nearest-neighbour field (NNF) from every hole pixel's patch to a patch of known pixels, improved
+   PatchMatch-style (Barnes et al. 2009) by propagation from neighbours (jump steps, so it runs in parallel for
+   all pixels) and random search around the current match with a halving radius;
+2. vote: every hole pixel becomes the weighted mean of what the matched patches covering it put there.
+
+Patches are compared on a short descriptor: the projection of the 7x7 colour patch on its level's principal
+components (most of a patch's energy in a tenth of the numbers, so a candidate costs one gather of a row instead
+of 147 values), plus the network's guide: the blurred network fill at the patch centre against the blurred photo
+there. The guide term is what keeps the network's structure and colour continuation; the patches bring the
+photo's texture. Its weight falls from the coarse levels (structure) to the fine ones (texture).
+
+The network guides the start too: the coarsest estimate is the network's fill and the NNF starts from the
+contextual-attention argmax (the flow), where that points at a valid source. Sources are known pixels outside
+the exclude mask whose whole patch is known: they are validated at every level, never carried over stale.
+Known pixels never change. The result carries, for every hole pixel, the photo pixel its own patch copied
+(the evidence the inspector and the flow panel show).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+PATCH = 7                  # patch side at every level
+RADIUS = PATCH // 2
+DESCRIPTOR_SIZE = 16       # principal components kept per patch
+PCA_SAMPLES = 4096         # source patches the components are estimated from
+COARSEST_THICKNESS = 3.0   # the pyramid starts where the hole is about this many pixels from its border
+MIN_LEVEL_SIDE = 24        # ... and never below this many pixels on the box's shorter side
+JUMPS = (8, 4, 2, 1)       # propagation steps
+GUIDE_SIGMA = 4.0          # photo pixels: the blur at which the guide compares colours
+COHERENCE = 0.1            # a neighbour's continued source wins unless another is this much closer
+VOTE_QUANTILE = 0.5        # the vote's sigma^2 is this quantile of the level's match distances
+
+
+@dataclass(frozen=True)
+class TextureSettings:
+    """How the synthesis trades the network's structure against the photo's texture.
+
+    guide_coarse / guide_fine: weight of the guide term (blurred network fill vs blurred photo at the patch centre,
+        1 = as much as the same colour difference at every pixel of the patch) at the coarsest and the finest
+        level; geometric between.
+    iterations_coarse / iterations_fine: search + vote rounds at the coarsest and at every finer level.
+    random_candidates: random-search samples per round, at radii halving from the level's size to 1 (at most
+        one per radius).
+    """
+
+    guide_coarse: float = 16.0
+    guide_fine: float = 2.0
+    iterations_coarse: int = 5
+    iterations_fine: int = 2
+    random_candidates: int = 12
+
+
+@dataclass
+class Synthesis:
+    """What the texture stage produced for one box of the photo.
+
+    image: float32 [H, W, 3] in 0..255, the box with its hole filled (known pixels as given).
+    source_y, source_x: int32 [H, W], the box pixel each hole pixel's patch centre was copied from; -1 outside
+        the hole.
+    """
+
+    image: np.ndarray
+    source_y: np.ndarray
+    source_x: np.ndarray
+
+
+@dataclass
+class _Level:
+    photo: torch.Tensor      # [3, H + 2R, W + 2R] float32, padded by edge replication; the hole holds the estimate
+    low: torch.Tensor        # [3, H + 2R, W + 2R] blurred photo outside the hole, blurred guide inside
+    hole: torch.Tensor       # bool [H + 2R, W + 2R]
+    valid: torch.Tensor      # bool [H + 2R, W + 2R]: allowed source patch centres
+    index: torch.Tensor      # int64 [H + 2R, W + 2R]: target number at a target patch centre, -1 elsewhere
+    ty: torch.Tensor         # int64 [N] target patch centres: every patch that overlaps the hole (padded coords)
+    tx: torch.Tensor
+    hy: torch.Tensor         # int64 [M] hole pixels (padded coordinates)
+    hx: torch.Tensor
+    scale: int               # photo pixels per level pixel
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return int(self.photo.shape[1]), int(self.photo.shape[2])
+
+
+# -- pyramid ---------------------------------------------------------------------------------------------------------
+def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of [C, H, W] with edge replication."""
+    radius = max(1, int(math.ceil(2.5 * sigma)))
+    taps = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
+    kernel = torch.exp(-0.5 * (taps / sigma) ** 2)
+    kernel = kernel / kernel.sum()
+    c = x.shape[0]
+    y = F.pad(x[None], (radius, radius, radius, radius), mode="replicate")
+    y = F.conv2d(y, kernel.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+    y = F.conv2d(y, kernel.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+    return y[0]
+
+
+def _pad(x: torch.Tensor, value: float | None = None) -> torch.Tensor:
+    """Pad the last two dimensions by RADIUS: edge replication, or a constant."""
+    if value is None:
+        return F.pad(x[None].float(), (RADIUS,) * 4, mode="replicate")[0]
+    return F.pad(x, (RADIUS,) * 4, value=value)
+
+
+def _level_count(hole: np.ndarray) -> int:
+    """Levels so that the coarsest sees the hole about COARSEST_THICKNESS pixels thick."""
+    import cv2  # numpy-side helper; cv2 is a dependency of the engine anyway
+
+    inside = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)
+    thickness = float(inside.max())
+    levels = 1 + max(0, int(math.ceil(math.log2(max(thickness, 1.0) / COARSEST_THICKNESS))))
+    side = min(hole.shape)
+    while levels > 1 and side / 2 ** (levels - 1) < MIN_LEVEL_SIDE:
+        levels -= 1
+    return levels
+
+
+def _make_level(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.Tensor, scale: int) -> _Level:
+    """One pyramid level from the photo with the guide in its hole, the hole and blocked (hole | exclude)."""
+    # The guide compares colours blurred over GUIDE_SIGMA photo pixels, the scale at which the network's fill is
+    # right; finer, a flat network fill would penalise every textured source and the result would be flat too.
+    low = _blur(photo, max(0.5, GUIDE_SIGMA / scale))
+    hole_p = _pad(hole, False)
+    blocked_p = _pad(blocked, True)  # the pad ring is no source
+    touched = F.max_pool2d(blocked_p[None, None].float(), PATCH, stride=1, padding=RADIUS)[0, 0] > 0
+    # Targets are all patches that overlap the hole, also those centred on known pixels next to it: their
+    # matches must agree with the known pixels they cover, and their votes carry that into the hole's border.
+    near = F.max_pool2d(hole_p[None, None].float(), PATCH, stride=1, padding=RADIUS)[0, 0] > 0
+    near[:RADIUS], near[-RADIUS:], near[:, :RADIUS], near[:, -RADIUS:] = False, False, False, False
+    ty, tx = torch.nonzero(near, as_tuple=True)
+    index = torch.full(hole_p.shape, -1, dtype=torch.int64, device=photo.device)
+    index[ty, tx] = torch.arange(ty.numel(), device=photo.device)
+    hy, hx = torch.nonzero(hole_p, as_tuple=True)
+    return _Level(photo=_pad(photo), low=_pad(low), hole=hole_p, valid=~touched, index=index, ty=ty, tx=tx,
+                  hy=hy, hx=hx, scale=scale)
+
+
+def _downsample(x: torch.Tensor) -> torch.Tensor:
+    """2x2 box average of [C, H, W] (odd edges replicated first)."""
+    h, w = x.shape[-2:]
+    x = F.pad(x[None], (0, w % 2, 0, h % 2), mode="replicate")[0]
+    return F.avg_pool2d(x[None], 2)[0]
+
+
+def _downsample_mask(m: torch.Tensor) -> torch.Tensor:
+    """A coarse pixel is set if any photo pixel under it is (a hole pixel never counts as known)."""
+    h, w = m.shape
+    m = F.pad(m[None, None].float(), (0, w % 2, 0, h % 2))
+    return F.max_pool2d(m, 2)[0, 0] > 0
+
+
+# -- patch descriptors ------------------------------------------------------------------------------------------
+def _patch_offsets(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    d = torch.arange(-RADIUS, RADIUS + 1, device=device)
+    dy, dx = torch.meshgrid(d, d, indexing="ij")
+    return dy.reshape(-1), dx.reshape(-1)
+
+
+def _patches_at(image: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """[N, 3 * PATCH * PATCH] colour patches centred at (y, x) (channel-major, like conv2d's weight layout)."""
+    dy, dx = _patch_offsets(image.device)
+    w = image.shape[2]
+    flat = (y[:, None] + dy[None]) * w + (x[:, None] + dx[None])           # [N, P*P]
+    return image.reshape(3, -1)[:, flat].permute(1, 0, 2).reshape(len(y), -1)
+
+
+def _principal_basis(level: _Level, generator: torch.Generator) -> torch.Tensor:
+    """[DESCRIPTOR_SIZE, 3 * P * P]: the leading principal components of the level's source patches."""
+    vy, vx = torch.nonzero(level.valid, as_tuple=True)
+    pick = torch.randint(len(vy), (min(PCA_SAMPLES, len(vy)),), generator=generator, device=vy.device)
+    samples = _patches_at(level.photo, vy[pick], vx[pick]).double()
+    samples -= samples.mean(dim=0)
+    _, vectors = torch.linalg.eigh(samples.T @ samples)
+    return vectors[:, -DESCRIPTOR_SIZE:].T.contiguous().float()
+
+
+class _Descriptors:
+    """Descriptors of every source patch (dense, once per level) and of the hole's patches (after every vote)."""
+
+    def __init__(self, level: _Level, basis: torch.Tensor, guide_weight: float) -> None:
+        self.level, self.basis = level, basis
+        # The guide is compared per channel at the patch centre, scaled so that at weight 1 a difference in
+        # the blurred colour counts as much as the same difference at every pixel of the patch.
+        self.guide = math.sqrt(guide_weight * PATCH * PATCH)
+        kernel = basis.view(DESCRIPTOR_SIZE, 3, PATCH, PATCH)
+        dense = F.conv2d(level.photo[None], kernel, padding=RADIUS)[0]
+        self.sources = torch.cat([dense, self.guide * level.low]).reshape(DESCRIPTOR_SIZE + 3, -1).T.contiguous()
+        self.targets = self.hole_descriptors()
+
+    def hole_descriptors(self) -> torch.Tensor:
+        lv = self.level
+        patches = _patches_at(lv.photo, lv.ty, lv.tx)
+        guide = self.guide * lv.low[:, lv.ty, lv.tx].T
+        return torch.cat([patches @ self.basis.T, guide], dim=1)
+
+    def distance(self, sy: torch.Tensor, sx: torch.Tensor) -> torch.Tensor:
+        """Squared descriptor distance from each hole patch to the source patches at (sy, sx); inf if invalid."""
+        lv = self.level
+        h, w = lv.shape
+        sy, sx = sy.clamp(0, h - 1), sx.clamp(0, w - 1)
+        flat = sy * w + sx
+        d = (self.targets - self.sources[flat]).square_().sum(dim=1)
+        return torch.where(lv.valid.reshape(-1)[flat], d, torch.full_like(d, math.inf))
+
+
+# -- search and vote --------------------------------------------------------------------------------------------
+def _random_valid(level: _Level, count: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    vy, vx = torch.nonzero(level.valid, as_tuple=True)
+    pick = torch.randint(len(vy), (count,), generator=generator, device=vy.device)
+    return vy[pick], vx[pick]
+
+
+def _improve(desc: _Descriptors, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor,
+             cy: torch.Tensor, cx: torch.Tensor, bias: float = 1.0) -> None:
+    """Take candidate (cy, cx) wherever it is closer (in place); ``bias`` < 1 favours it by that factor."""
+    d = desc.distance(cy, cx)
+    better = d * bias < dist
+    sy.copy_(torch.where(better, cy, sy))
+    sx.copy_(torch.where(better, cx, sx))
+    dist.copy_(torch.where(better, d, dist))
+
+
+def _search(desc: _Descriptors, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor, candidates: int,
+            generator: torch.Generator) -> None:
+    """One round of propagation (jump steps in four directions) and random search, in place."""
+    lv = desc.level
+    h, w = lv.shape
+    for step in JUMPS:
+        if step >= max(h, w):
+            continue
+        for dy, dx in ((step, 0), (-step, 0), (0, step), (0, -step)):
+            # The neighbour at -d copies from its source; shifted by +d that source continues here.
+            ny, nx = (lv.ty - dy).clamp(0, h - 1), (lv.tx - dx).clamp(0, w - 1)
+            neighbour = lv.index[ny, nx]
+            has = neighbour >= 0
+            n = neighbour.clamp(min=0)
+            _improve(desc, sy, sx, dist, torch.where(has, sy[n] + dy, sy), torch.where(has, sx[n] + dx, sx),
+                     bias=1.0 - COHERENCE if step == 1 else 1.0)
+    # Random search at radii halving from the level's size down to one pixel (the last ones align the match),
+    # ``candidates`` samples spread evenly over that range.
+    radii = _halving(max(h, w))
+    for r in (radii[i * len(radii) // candidates] for i in range(candidates)) if candidates < len(radii) else radii:
+        jy = torch.randint(-r, r + 1, sy.shape, generator=generator, device=sy.device)
+        jx = torch.randint(-r, r + 1, sx.shape, generator=generator, device=sx.device)
+        _improve(desc, sy, sx, dist, sy + jy, sx + jx)
+
+
+def _halving(size: int) -> list[int]:
+    radii = [size]
+    while radii[-1] > 1:
+        radii.append(radii[-1] // 2)
+    return radii
+
+
+def _vote(level: _Level, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor) -> torch.Tensor:
+    """[3, M] new hole colours: each pixel's weighted mean of the matched patches that cover it.
+
+    Weights exp(-d / 2 sigma^2) with sigma^2 a high quantile of this level's distances (Wexler et al.), so close
+    matches dominate and a hole pixel takes the texture of its coherent neighbours, not their average."""
+    finite = dist[torch.isfinite(dist)]
+    sigma2 = float(torch.quantile(finite, VOTE_QUANTILE)) if finite.numel() else 1.0
+    weight = torch.exp(-dist / (2 * max(sigma2, 1e-6)))
+    weight = torch.where(torch.isfinite(dist), weight, torch.zeros_like(weight))
+    h, w = level.shape
+    colours = level.photo.reshape(3, -1)
+    total = torch.zeros(3, len(level.hy), dtype=colours.dtype, device=colours.device)
+    weights = torch.zeros(len(level.hy), dtype=colours.dtype, device=colours.device)
+    dys, dxs = _patch_offsets(sy.device)
+    for dy, dx in zip(dys.tolist(), dxs.tolist()):
+        q = level.index[level.hy - dy, level.hx - dx]  # the target patch whose offset (dy, dx) lands here
+        has = q >= 0
+        q = q.clamp(min=0)
+        src = ((sy[q] + dy).clamp(0, h - 1)) * w + (sx[q] + dx).clamp(0, w - 1)
+        wq = torch.where(has, weight[q], torch.zeros_like(weights))
+        total += colours[:, src] * wq
+        weights += wq
+    keep = level.photo[:, level.hy, level.hx]
+    return torch.where(weights > 0, total / weights.clamp(min=1e-12), keep)
+
+
+def _write_hole(level: _Level, colours: torch.Tensor) -> None:
+    level.photo[:, level.hy, level.hx] = colours
+
+
+# -- the stage ----------------------------------------------------------------------------------------------------
+def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclude: np.ndarray | None = None,
+               init_offsets: np.ndarray | None = None, seed: int = 0,
+               settings: TextureSettings = TextureSettings(), device: str | torch.device = "cpu",
+               on_round: Callable[[float], None] | None = None) -> Synthesis:
+    """Fill ``hole`` of ``photo`` with the photo's own texture, guided by ``guide`` (the network's fill).
+
+    photo, guide: uint8 or float [H, W, 3] (0..255); the guide matters only inside the hole.
+    hole, exclude: bool [H, W]; exclude = known pixels the fill must not copy from.
+    init_offsets: optional int [H, W, 2] (dy, dx) in pixels, where each hole pixel should first look for its
+        source (the attention argmax); invalid or missing ones start at random sources.
+    seed: another seed gives another plausible fill; the same seed the same one.
+    on_round: called after every search + vote round with the fraction of the work done (it may raise to stop).
+    """
+    hole = np.asarray(hole, dtype=bool)
+    if not hole.any():
+        return Synthesis(np.asarray(photo, np.float32).copy(), np.full(hole.shape, -1, np.int32),
+                         np.full(hole.shape, -1, np.int32))
+    device = torch.device(device)
+    generator = torch.Generator(device=device)
+    generator.manual_seed(int(seed))
+    blocked = hole if exclude is None else hole | np.asarray(exclude, dtype=bool)
+
+    def tensor(a: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(a)).to(device)
+
+    photo_t = tensor(np.asarray(photo, np.float32)).permute(2, 0, 1).contiguous()
+    guide_t = tensor(np.asarray(guide, np.float32)).permute(2, 0, 1).contiguous()
+    hole_t, blocked_t = tensor(hole), tensor(blocked)
+    photo_t = torch.where(hole_t[None], guide_t, photo_t)  # the network's fill is the first estimate
+
+    levels = _level_count(hole)
+    pyramid = [(photo_t, hole_t, blocked_t)]
+    for _ in range(levels - 1):
+        p, m, b = pyramid[-1]
+        pyramid.append((_downsample(p), _downsample_mask(m), _downsample_mask(b)))
+
+    # Progress in units of level pixels x rounds: a level has a quarter of the pixels of the next finer one.
+    rounds = [settings.iterations_coarse if depth == levels - 1 else settings.iterations_fine
+              for depth in range(levels)]
+    work = [r / 4 ** depth for depth, r in enumerate(rounds)]
+    done = 0.0
+    sy = sx = None
+    previous: _Level | None = None
+    for depth in reversed(range(levels)):
+        p, m, b = pyramid[depth]
+        level = _make_level(p.clone(), m, b, scale=2 ** depth)
+        if not bool(level.valid.any()):  # too coarse to hold a whole known patch: start finer
+            done += work[depth]
+            continue
+        if previous is None or sy is None:
+            sy, sx = _initial_field(level, init_offsets, generator)
+        else:
+            sy, sx = _upsample_field(previous, level, sy, sx, generator)
+        fraction = 0.0 if levels == 1 else depth / (levels - 1)
+        guide_weight = settings.guide_fine * (settings.guide_coarse / settings.guide_fine) ** fraction
+        desc = _Descriptors(level, _principal_basis(level, generator), guide_weight)
+        dist = desc.distance(sy, sx)
+        if previous is not None:
+            # Re-vote at this level with the carried-over field before searching: the estimate here is
+            # the finer photo's pixels at those sources, not an upsampled blur.
+            _write_hole(level, _vote(level, sy, sx, dist))
+            desc.targets = desc.hole_descriptors()
+            dist = desc.distance(sy, sx)
+        for _ in range(rounds[depth]):
+            _search(desc, sy, sx, dist, settings.random_candidates, generator)
+            _write_hole(level, _vote(level, sy, sx, dist))
+            desc.targets = desc.hole_descriptors()
+            dist = desc.distance(sy, sx)
+            done += work[depth] / rounds[depth]
+            if on_round is not None:
+                on_round(done / sum(work))
+        previous = level
+    if previous is None or sy is None:
+        raise ValueError("the texture stage needs a patch of known pixels outside the hole and the excluded area")
+    return _result(previous, sy, sx, hole.shape)
+
+
+def _initial_field(level: _Level, init_offsets: np.ndarray | None, generator: torch.Generator
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The coarsest level's NNF: the attention argmax where it points at a valid source, random elsewhere."""
+    ry, rx = _random_valid(level, len(level.ty), generator)
+    if init_offsets is None:
+        return ry, rx
+    off = torch.from_numpy(np.ascontiguousarray(init_offsets)).to(level.ty.device).long()
+    s = level.scale
+    py, px = (level.ty - RADIUS) * s, (level.tx - RADIUS) * s  # a photo pixel under each level pixel
+    py, px = py.clamp(0, off.shape[0] - 1), px.clamp(0, off.shape[1] - 1)
+    cy = level.ty + torch.div(off[py, px, 0], s, rounding_mode="floor")
+    cx = level.tx + torch.div(off[py, px, 1], s, rounding_mode="floor")
+    h, w = level.shape
+    inside = (cy >= 0) & (cy < h) & (cx >= 0) & (cx < w)
+    ok = inside & level.valid[cy.clamp(0, h - 1), cx.clamp(0, w - 1)]
+    return torch.where(ok, cy, ry), torch.where(ok, cx, rx)
+
+
+def _upsample_field(coarse: _Level, fine: _Level, sy: torch.Tensor, sx: torch.Tensor, generator: torch.Generator
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The finer level's NNF from the coarser one: offsets doubled, each source re-validated at the finer
+    level (a source may touch the hole there), invalid ones restarted at random."""
+    fy, fx = fine.ty - RADIUS, fine.tx - RADIUS                  # unpadded fine coordinates
+    cy, cx = fy // 2 + RADIUS, fx // 2 + RADIUS                   # the coarse pixel above
+    ch, cw = coarse.shape
+    q = coarse.index[cy.clamp(0, ch - 1), cx.clamp(0, cw - 1)]
+    has = q >= 0
+    q = q.clamp(min=0)
+    ny = 2 * (sy[q] - RADIUS) + fy % 2 + RADIUS
+    nx = 2 * (sx[q] - RADIUS) + fx % 2 + RADIUS
+    h, w = fine.shape
+    inside = (ny >= 0) & (ny < h) & (nx >= 0) & (nx < w)
+    ok = has & inside & fine.valid[ny.clamp(0, h - 1), nx.clamp(0, w - 1)]
+    ry, rx = _random_valid(fine, len(fine.ty), generator)
+    return torch.where(ok, ny, ry), torch.where(ok, nx, rx)
+
+
+def _result(level: _Level, sy: torch.Tensor, sx: torch.Tensor, shape: tuple[int, int]) -> Synthesis:
+    h, w = shape
+    image = level.photo[:, RADIUS:RADIUS + h, RADIUS:RADIUS + w].permute(1, 2, 0).cpu().numpy()
+    source_y = np.full(shape, -1, np.int32)
+    source_x = np.full(shape, -1, np.int32)
+    own = level.index[level.hy, level.hx]  # each hole pixel's own patch
+    hy, hx = (level.hy - RADIUS).cpu().numpy(), (level.hx - RADIUS).cpu().numpy()
+    source_y[hy, hx] = (sy[own] - RADIUS).cpu().numpy()
+    source_x[hy, hx] = (sx[own] - RADIUS).cpu().numpy()
+    return Synthesis(image=np.ascontiguousarray(image), source_y=source_y, source_x=source_x)

@@ -1,0 +1,155 @@
+"""The texture stage applied to a photo: from the network's regions to filled pixels and their exact sources.
+
+The network fills each region at its working size (``regions.py``); this module takes those fills as the guide,
+the attention argmax as where to look first, and runs the synthesis (``texture.py``) at the photo's own
+resolution on each group of overlapping regions, then matches the fill to the photo at the hole's border
+(``seams.py``). It keeps everything a re-run with another seed needs, so a variation costs only this stage.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .model.grid import MATCHING_CELL
+from .regions import overlap
+from .seams import match_boundary
+from .texture import PATCH, RADIUS, TextureSettings, synthesize
+
+RoundCallback = Callable[[float], None]
+
+
+@dataclass
+class RegionGuide:
+    """What the network made of one region, at the photo's size: its fill and where attention looked."""
+
+    box: tuple[int, int, int, int]   # x0, y0, x1, y1 in the photo
+    owned: np.ndarray                # bool [h, w]: the hole pixels this region filled
+    fill: np.ndarray                 # uint8 [h, w, 3]: the refined output, at the photo's size
+    offsets: np.ndarray              # int [2, gh, gw]: attention argmax (row, col) in matching cells
+    scale: float                     # network pixels per photo pixel
+
+
+@dataclass
+class TextureSources:
+    """The photo pixel every synthesised pixel of one group was copied from (its own patch's centre).
+
+    Shaped like the attention's per-region evidence (``sources.RegionAttention``: ``box``, ``cell_of``, ``heat``,
+    ``top``), so the inspector shows a synthesised pixel's exact source the way it shows attention's."""
+
+    box: tuple[int, int, int, int]
+    source_y: np.ndarray             # int32 [h, w] photo row of each hole pixel's source, -1 elsewhere
+    source_x: np.ndarray
+
+    def cell_of(self, x: int, y: int) -> int | None:
+        """A key for photo pixel (x, y) when it was synthesised here, else None."""
+        x0, y0, x1, y1 = self.box
+        if not (x0 <= x < x1 and y0 <= y < y1) or self.source_y[y - y0, x - x0] < 0:
+            return None
+        return (y - y0) * (x1 - x0) + (x - x0)
+
+    def _source_box(self, key: int) -> tuple[int, int, int, int]:
+        x0, y0, x1, y1 = self.box
+        ry, rx = divmod(key, x1 - x0)
+        sy, sx = int(self.source_y[ry, rx]), int(self.source_x[ry, rx])
+        return sx - RADIUS, sy - RADIUS, sx + RADIUS + 1, sy + RADIUS + 1
+
+    def heat(self, key: int) -> np.ndarray:
+        """float32 [h, w] over the group's box: the copied patch, weight 1 spread over its pixels."""
+        x0, y0, x1, y1 = self.box
+        heat = np.zeros((y1 - y0, x1 - x0), np.float32)
+        bx0, by0, bx1, by1 = self._source_box(key)
+        heat[max(0, by0 - y0):max(0, by1 - y0), max(0, bx0 - x0):max(0, bx1 - x0)] = 1.0 / (PATCH * PATCH)
+        return heat
+
+    def top(self, key: int, k: int) -> list[tuple[tuple[int, int, int, int], float]]:
+        """The copied patch as (photo box, weight 1.0): a synthesised pixel has exactly one source."""
+        return [(self._source_box(key), 1.0)] if k > 0 else []
+
+    def offsets(self) -> np.ndarray:
+        """int32 [2, h, w] (row, col) from each synthesised pixel to its source; 0 elsewhere."""
+        x0, y0, x1, y1 = self.box
+        ys, xs = np.mgrid[y0:y1, x0:x1]
+        inside = self.source_y >= 0
+        return np.stack([np.where(inside, self.source_y - ys, 0), np.where(inside, self.source_x - xs, 0)])
+
+
+@dataclass
+class TextureJob:
+    """Everything one run of the stage needs, kept with the result so variations skip the network."""
+
+    photo: np.ndarray                # uint8 [H, W, 3]
+    hole: np.ndarray                 # bool [H, W]
+    exclude: np.ndarray | None
+    guides: list[RegionGuide]
+    settings: TextureSettings
+
+
+def attention_offsets_in_pixels(guide: RegionGuide) -> np.ndarray:
+    """int32 [h, w, 2] (dy, dx) in photo pixels: each photo pixel's attention argmax, from its matching cell."""
+    x0, y0, x1, y1 = guide.box
+    h, w = y1 - y0, x1 - x0
+    gh, gw = guide.offsets.shape[1:]
+    rows = np.minimum(((np.arange(h) + 0.5) * guide.scale // MATCHING_CELL).astype(int), gh - 1)
+    cols = np.minimum(((np.arange(w) + 0.5) * guide.scale // MATCHING_CELL).astype(int), gw - 1)
+    cell_px = MATCHING_CELL / guide.scale
+    per_pixel = guide.offsets[:, rows[:, None], cols[None, :]].transpose(1, 2, 0)
+    return np.round(per_pixel * cell_px).astype(np.int32)
+
+
+def _groups(boxes: list[tuple[int, int, int, int]]) -> list[tuple[list[int], tuple[int, int, int, int]]]:
+    """(member indices, union box) for each set of transitively overlapping boxes."""
+    groups = [([i], box) for i, box in enumerate(boxes)]
+    merged = True
+    while merged:
+        merged = False
+        for a in range(len(groups)):
+            for b in range(a + 1, len(groups)):
+                if overlap(groups[a][1], groups[b][1]):
+                    (first, box_a), (second, box_b) = groups[a], groups.pop(b)
+                    groups[a] = (first + second, (min(box_a[0], box_b[0]), min(box_a[1], box_b[1]),
+                                                  max(box_a[2], box_b[2]), max(box_a[3], box_b[3])))
+                    merged = True
+                    break
+            if merged:
+                break
+    return groups
+
+
+def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback | None = None
+        ) -> tuple[np.ndarray, list[TextureSources]]:
+    """(composite uint8 [H, W, 3], evidence per group): the hole filled with the photo's own texture."""
+    composite = job.photo.copy()
+    evidence = []
+    done = 0.0
+    for members, (gx0, gy0, gx1, gy1) in _groups([g.box for g in job.guides]):
+        h, w = gy1 - gy0, gx1 - gx0
+        photo = job.photo[gy0:gy1, gx0:gx1]
+        hole = job.hole[gy0:gy1, gx0:gx1]
+        guide = photo.copy()
+        init = np.zeros((h, w, 2), np.int32)
+        for i in members:
+            g = job.guides[i]
+            x0, y0, x1, y1 = g.box
+            sl = np.s_[y0 - gy0:y1 - gy0, x0 - gx0:x1 - gx0]
+            guide[sl][g.owned] = g.fill[g.owned]
+            init[sl][g.owned] = attention_offsets_in_pixels(g)[g.owned]
+        exclude = None if job.exclude is None else job.exclude[gy0:gy1, gx0:gx1]
+        share = hole.sum() / max(1, job.hole.sum())
+
+        def progress(fraction: float, start: float = done, span: float = share) -> None:
+            if on_round is not None:
+                on_round(start + span * fraction)
+
+        result = synthesize(photo, hole, guide, exclude=exclude, init_offsets=init, seed=seed,
+                            settings=job.settings, device=device, on_round=progress)
+        fill = match_boundary(photo, result.image, hole, result.source_y, result.source_x)
+        pixels = np.clip(np.round(fill[hole]), 0, 255).astype(np.uint8)
+        composite[gy0:gy1, gx0:gx1][hole] = pixels
+        inside = result.source_y >= 0
+        evidence.append(TextureSources(box=(gx0, gy0, gx1, gy1),
+                                       source_y=np.where(inside, result.source_y + gy0, -1).astype(np.int32),
+                                       source_x=np.where(inside, result.source_x + gx0, -1).astype(np.int32)))
+        done += share
+    return composite, evidence
