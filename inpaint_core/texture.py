@@ -4,10 +4,17 @@ Guided exemplar synthesis in the classic form (Wexler, Shechtman and Irani, TPAM
 image pyramid that starts where the hole is a few pixels thick and ends at the photo's own resolution. Each level
 iterates two steps:
 
-1. search: a nearest-neighbour field (NNF) from every hole pixel's patch to a patch of known pixels, improved
-   PatchMatch-style (Barnes et al. 2009) by propagation from neighbours (jump steps, so it runs in parallel for
-   all pixels) and random search around the current match with a halving radius;
-2. vote: every hole pixel becomes the weighted mean of what the matched patches covering it put there.
+1. search: a nearest-neighbour field (NNF) from every patch that overlaps the hole to a patch of known pixels,
+   improved PatchMatch-style (Barnes et al. 2009) by propagation from neighbours (jump steps, so it runs in
+   parallel for all pixels) and random search around the current match with a halving radius;
+2. copy: every hole pixel takes the colour its own patch's source has at the centre.
+
+The copy step is not Wexler's averaging vote on purpose: averaging the 49 patches that cover a pixel blurs
+wherever the field is not coherent, and a blurred estimate is best matched by flat sources (a least-squares
+match to a mean), so the iteration drifts into a smear. Copies keep the estimate a mosaic of real texture, and
+propagated candidates get a bias (COHERENCE), so a neighbour's continued source wins unless another is clearly
+closer: the field becomes coherent, and coherent copies are exact. One weighted vote at the end (weights from
+the match distances) smooths the joins between coherent pieces.
 
 Patches are compared on a short descriptor: the projection of the 7x7 colour patch on its level's principal
 components (most of a patch's energy in a tenth of the numbers, so a candidate costs one gather of a row instead
@@ -39,7 +46,7 @@ COARSEST_THICKNESS = 3.0   # the pyramid starts where the hole is about this man
 MIN_LEVEL_SIDE = 24        # ... and never below this many pixels on the box's shorter side
 JUMPS = (8, 4, 2, 1)       # propagation steps
 GUIDE_SIGMA = 4.0          # photo pixels: the blur at which the guide compares colours
-COHERENCE = 0.1            # a neighbour's continued source wins unless another is this much closer
+COHERENCE = 0.5            # a neighbour's continued source wins unless another is this much closer
 VOTE_QUANTILE = 0.5        # the vote's sigma^2 is this quantile of the level's match distances
 
 
@@ -55,8 +62,8 @@ class TextureSettings:
         one per radius).
     """
 
-    guide_coarse: float = 16.0
-    guide_fine: float = 2.0
+    guide_coarse: float = 4.0
+    guide_fine: float = 0.5
     iterations_coarse: int = 5
     iterations_fine: int = 2
     random_candidates: int = 12
@@ -248,7 +255,7 @@ def _search(desc: _Descriptors, sy: torch.Tensor, sx: torch.Tensor, dist: torch.
             has = neighbour >= 0
             n = neighbour.clamp(min=0)
             _improve(desc, sy, sx, dist, torch.where(has, sy[n] + dy, sy), torch.where(has, sx[n] + dx, sx),
-                     bias=1.0 - COHERENCE if step == 1 else 1.0)
+                     bias=1.0 - COHERENCE)
     # Random search at radii halving from the level's size down to one pixel (the last ones align the match),
     # ``candidates`` samples spread evenly over that range.
     radii = _halving(max(h, w))
@@ -289,6 +296,12 @@ def _vote(level: _Level, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor)
         weights += wq
     keep = level.photo[:, level.hy, level.hx]
     return torch.where(weights > 0, total / weights.clamp(min=1e-12), keep)
+
+
+def _copy_centres(level: _Level, sy: torch.Tensor, sx: torch.Tensor) -> torch.Tensor:
+    """[3, M] each hole pixel's colour copied from its own patch's source centre (no averaging)."""
+    own = level.index[level.hy, level.hx]
+    return level.photo.reshape(3, -1)[:, sy[own] * level.shape[1] + sx[own]]
 
 
 def _write_hole(level: _Level, colours: torch.Tensor) -> None:
@@ -352,16 +365,21 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
         fraction = 0.0 if levels == 1 else depth / (levels - 1)
         guide_weight = settings.guide_fine * (settings.guide_coarse / settings.guide_fine) ** fraction
         desc = _Descriptors(level, _principal_basis(level, generator), guide_weight)
+        if previous is None:
+            # Start from copies, not from the network's fill: matched against a flat estimate, the flattest
+            # sources always win and the result stays a smear (the network's colours still steer via the guide).
+            _write_hole(level, _copy_centres(level, sy, sx))
+            desc.targets = desc.hole_descriptors()
         dist = desc.distance(sy, sx)
         if previous is not None:
             # Re-vote at this level with the carried-over field before searching: the estimate here is
             # the finer photo's pixels at those sources, not an upsampled blur.
-            _write_hole(level, _vote(level, sy, sx, dist))
+            _write_hole(level, _copy_centres(level, sy, sx))
             desc.targets = desc.hole_descriptors()
             dist = desc.distance(sy, sx)
         for _ in range(rounds[depth]):
             _search(desc, sy, sx, dist, settings.random_candidates, generator)
-            _write_hole(level, _vote(level, sy, sx, dist))
+            _write_hole(level, _copy_centres(level, sy, sx))
             desc.targets = desc.hole_descriptors()
             dist = desc.distance(sy, sx)
             done += work[depth] / rounds[depth]
@@ -370,6 +388,7 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
         previous = level
     if previous is None or sy is None:
         raise ValueError("the texture stage needs a patch of known pixels outside the hole and the excluded area")
+    _write_hole(previous, _vote(previous, sy, sx, desc.distance(sy, sx)))
     return _result(previous, sy, sx, hole.shape)
 
 
