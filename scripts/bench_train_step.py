@@ -18,8 +18,8 @@ from typing import Callable
 import torch
 
 from inpaint_core.cpu import flush_denormals, reuse_freed_memory
-from inpaint_core.train.config import TrainConfig
 from inpaint_core.devices import resolve_device
+from inpaint_core.train.config import TrainConfig
 from inpaint_core.train.trainer import Trainer
 
 
