@@ -255,16 +255,16 @@ class Document(QObject):
         self.layer(self._stroke.layer)[y0:y0 + h, x0:x0 + w][inside] = value
         self.maskChanged.emit(self._stroke.layer, QRect(x0, y0, w, h))
 
-    def end_stroke(self, text: str) -> None:
-        """Record the finished stroke as one undoable command (nothing when it changed no pixel)."""
+    def end_stroke(self, text: str) -> bool:
+        """Record the finished stroke as one undoable command; False when it changed no pixel (nothing recorded)."""
         stroke, self._stroke = self._stroke, None
-        if stroke is not None:
-            patch = stroke.patch()
-            if patch is not None:
-                self.undo_stack.push(PatchCommand(self, text, [patch]))
+        patch = stroke.patch() if stroke is not None else None
+        if patch is not None:
+            self.undo_stack.push(PatchCommand(self, text, [patch]))
         if self._deferred_fill is not None:
             deferred, self._deferred_fill = self._deferred_fill, None
             self._push_fill(*deferred)
+        return patch is not None
 
     # -- selections and whole-mask operations ------------------------------------------------------------------
     def apply_footprint(self, layer: str, footprint: Footprint | None, value: bool, text: str) -> bool:

@@ -24,7 +24,6 @@ from PySide6.QtGui import QColor, QHelpEvent, QPainter, QPalette  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from app.canvas import Tool  # noqa: E402
 from app.main_window import MainWindow  # noqa: E402
 from app.raster import polygon_footprint, segment_footprint  # noqa: E402
 
@@ -83,7 +82,7 @@ def shoot(weights: str | None, out: Path, suffix: str, workdir: Path, inspector:
     wait(lambda: window.worker.is_ready or window.worker.error is not None)
     if window.worker.error:
         raise SystemExit(f"the model did not load: {window.worker.error}")
-    window.open_path(PHOTO)
+    window.files.open_path(PHOTO)
     document = window.document
     document.apply_footprint("mask", polygon_footprint(TOWER), True, "Lasso")
     # a brush stroke over the flag pole on the roof, as a user would paint it
@@ -93,7 +92,7 @@ def shoot(weights: str | None, out: Path, suffix: str, workdir: Path, inspector:
     document.end_stroke("Brush stroke")
     QTest.qWait(50)
     window.grab().save(str(out / f"editor_before_fill{suffix}.png"))
-    window.fill()
+    window.fills.start(window.document)
     wait(lambda: not window.worker.is_busy)
     QTest.qWait(50)
     window.grab().save(str(out / f"editor_after_fill{suffix}.png"))
@@ -106,16 +105,16 @@ def shoot(weights: str | None, out: Path, suffix: str, workdir: Path, inspector:
 def shoot_inspector(window: MainWindow, out: Path) -> None:
     """Undo the fill, keep the fill from borrowing left of the tower, fill again and rest the pointer on a filled
     pixel until its tooltip shows."""
-    window.act_undo.trigger()
-    window.tool_actions[Tool.EXCLUDE].trigger()
+    window.act["undo"].trigger()
+    window.act["tool_exclude"].trigger()
     window.canvas.set_brush_size(36)
     document = window.document
     document.begin_stroke("exclude")
     document.paint(segment_footprint(*EXCLUDED, 36), True)
     document.end_stroke("Exclude stroke")
-    window.fill()
+    window.fills.start(window.document)
     wait(lambda: not window.worker.is_busy)
-    window.tool_actions[Tool.INSPECT].trigger()
+    window.act["tool_inspect"].trigger()
     canvas = window.canvas
     x, y = INSPECTED
     for dx in (-2, 0):  # a move to where the pointer already is would be dropped
