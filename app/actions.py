@@ -15,6 +15,7 @@ from .canvas_tools import Tool
 from .document import Document
 from .file_workflow import FileWorkflow
 from .fill_controller import FillController
+from .mask_commands import MaskCommands
 
 K = QKeySequence.StandardKey
 
@@ -25,6 +26,7 @@ class Editor(Protocol):
     canvas: Canvas
     files: FileWorkflow
     fills: FillController
+    masks: MaskCommands
     act: dict[str, QAction]
 
     @property
@@ -90,6 +92,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Swap masked and unmasked"),
     ActionSpec("clear_exclude", "Clear E&xclude Area", _on_document(lambda d: d.clear_mask("exclude")),
                ("Shift+X",), "clear-exclude", "Let the fill borrow from anywhere again"),
+    ActionSpec("grow_mask", "&Grow Mask…", lambda e: e.masks.ask_grow(e.document), ("Ctrl+]",), None,
+               "Grow the mask by a number of pixels, to take in an object's outline and halo"),
+    ActionSpec("shrink_mask", "S&hrink Mask…", lambda e: e.masks.ask_shrink(e.document), ("Ctrl+[",), None,
+               "Shrink the mask by a number of pixels"),
     # Tools
     _tool_spec(Tool.BRUSH, "&Brush", "brush", "B", "Paint the area to fill; Alt erases"),
     _tool_spec(Tool.ERASER, "&Eraser", "eraser", "E", "Erase the mask"),
@@ -130,7 +136,8 @@ CANVAS_KEYS: tuple[tuple[str, str], ...] = (
 RECENT, PANELS = "@recent", "@panels"   # places in the menus the window fills in
 MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
     ("&File", ("open", RECENT, None, "save", "save_as", "export_mask", None, "close", "quit")),
-    ("&Edit", ("undo", "redo", None, "fill", "cancel_fill", None, "clear_mask", "invert_mask", "clear_exclude")),
+    ("&Edit", ("undo", "redo", None, "fill", "cancel_fill", None, "clear_mask", "invert_mask", "grow_mask",
+               "shrink_mask", None, "clear_exclude")),
     ("&Tools", (*(f"tool_{t.value}" for t in Tool), None, "brush_smaller", "brush_bigger")),
     ("&View", ("zoom_in", "zoom_out", "fit", "actual_pixels", "zoom_to_fill", None, "compare", None, PANELS)),
     ("&Help", ("about",)),

@@ -279,6 +279,12 @@ class Document(QObject):
         after[inside] = value
         return self._push_diff(layer, before, after, x0, y0, text)
 
+    def set_region(self, layer: str, x: int, y: int, values: np.ndarray, text: str) -> bool:
+        """Replace the rectangle of ``layer`` at (x, y) with ``values`` as one undoable edit (grow, shrink, a
+        selection tool's result); False when that changed nothing."""
+        h, w = values.shape[:2]
+        return self._push_diff(layer, self.layer(layer)[y:y + h, x:x + w], values, x, y, text)
+
     def clear_mask(self, layer: str = "mask") -> bool:
         values = self.layer(layer)
         box = bounding_box(values)

@@ -15,7 +15,9 @@ from .document import Document
 from .file_workflow import FileWorkflow
 from .fill_controller import FillController
 from .fill_worker import EngineFactory, EngineInfo, EngineSettings, FillWorker, STRATEGIES, load_inpainter
+from .fill_controller import FillOptions
 from .icons import app_icon, themed_icon
+from .mask_commands import MaskCommands
 from .inspector import SourceInspector
 from .recovery import Autosave
 from .recovery_dialog import offer_recovery
@@ -55,8 +57,10 @@ class MainWindow(QMainWindow):
         self.act: dict[str, QAction] = build_actions(self, self, ACTIONS)  # by ActionSpec name
         self.status = StatusBar(self.act["cancel_fill"])
         self.setStatusBar(self.status)
+        self.masks = MaskCommands(self, self.settings)
+        self.fills.options = self._fill_options_setting()
         self.settings_panel = EngineSettingsPanel(self._setting("engine/device", "auto"),
-                                                  self._setting("engine/strategy", "CROP"))
+                                                  self._setting("engine/strategy", "CROP"), self.fills.options)
         self.docks = Docks(self, self.canvas, self.settings_panel)
         self.panels = self.docks.panels
         self.inspector = SourceInspector(self.canvas, [panel.view for panel in self.panels.values()], self)
@@ -100,7 +104,7 @@ class MainWindow(QMainWindow):
         status = self.status
         self.files.documentReplaced.connect(self._show_document)
         self.files.saved.connect(self._on_saved)
-        for source in (self.files, self.fills):
+        for source in (self.files, self.fills, self.masks):
             source.message.connect(status.showMessage)
         self.autosave.failed.connect(lambda message: status.showMessage(message, 10000))
         self.inspector.message.connect(lambda text: status.showMessage(text, 5000))
@@ -111,6 +115,9 @@ class MainWindow(QMainWindow):
             panel.view.focusRequested.connect(self.zoom_to_fill)
         self.canvas.toolChanged.connect(lambda tool: self.act[f"tool_{tool.value}"].setChecked(True))
         self.settings_panel.settingsChanged.connect(self._on_engine_settings_changed)
+        self.settings_panel.fillOptionsChanged.connect(self._on_fill_options_changed)
+        self.canvas.strokeFinished.connect(lambda layer, erasing: self.fills.stroke_finished(self.document, layer,
+                                                                                             erasing))
         self.worker.busyChanged.connect(status.set_busy)
         self.worker.busyChanged.connect(self._update_actions)
         self.worker.progress.connect(status.show_progress)
@@ -123,6 +130,23 @@ class MainWindow(QMainWindow):
         value = self.settings.value(key, default)
         return default if value is None else value
 
+    def _int_setting(self, key: str, default: int) -> int:
+        try:
+            return int(self._setting(key, default))
+        except (TypeError, ValueError):
+            return default  # a damaged value
+
+    def _fill_options_setting(self) -> FillOptions:
+        grow = self._int_setting("fill/grow", -1)
+        return FillOptions(None if grow < 0 else grow, max(self._int_setting("fill/feather", 0), 0),
+                           str(self._setting("fill/on_release", "false")).lower() == "true")
+
+    def _on_fill_options_changed(self, options: FillOptions) -> None:
+        self.fills.options = options
+        self.settings.setValue("fill/grow", -1 if options.grow is None else options.grow)
+        self.settings.setValue("fill/feather", options.feather)
+        self.settings.setValue("fill/on_release", options.on_release)
+
     def _restore_settings(self) -> None:
         geometry = self.settings.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
@@ -132,10 +156,7 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
-        try:
-            self.canvas.set_brush_size(int(self._setting("brush/size", 40)))
-        except (TypeError, ValueError):
-            pass  # a damaged value: keep the default size
+        self.canvas.set_brush_size(self._int_setting("brush/size", self.canvas.brush_size()))
         self.act[f"tool_{self.canvas.tool().value}"].setChecked(True)
 
     def _save_settings(self) -> None:
