@@ -105,6 +105,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
     _tool_spec(Tool.EXCLUDE, "E&xclude Brush", "exclude", "X", "Paint where the fill must not borrow from; Alt erases"),
     _tool_spec(Tool.INSPECT, "&Inspect Sources", "inspect", "I",
                "Point at a filled pixel to see where the fill borrowed it from; click to pin"),
+    _tool_spec(Tool.OBJECT, "Select &Object", "select-object", "O",
+               "Drag a box around an object to mask it (Alt takes it out); click inside the box to add a missed "
+               "part, Alt+click to drop one"),
+    _tool_spec(Tool.WAND, "Magic &Wand", "magic-wand", "W",
+               "Click a region to mask the connected pixels of similar colour; Shift adds, Alt subtracts"),
     ActionSpec("brush_smaller", "S&maller Brush", lambda e: e.canvas.scale_brush(1 / BRUSH_STEP), ("[",), None,
                "Make the brush smaller"),
     ActionSpec("brush_bigger", "B&igger Brush", lambda e: e.canvas.scale_brush(BRUSH_STEP), ("]",), None,
@@ -128,7 +133,8 @@ CANVAS_KEYS: tuple[tuple[str, str], ...] = (
     ("Pan the photo", "Space + drag, or middle-drag"),
     ("Compare with the original while held", "\\"),
     ("Zoom around the pointer", "Mouse wheel"),
-    ("Subtract with a selection tool, erase with a brush", "Alt + drag"),
+    ("Subtract with a selection tool, erase with a brush", "Alt + drag or click"),
+    ("Add to the mask with the magic wand", "Shift + click"),
     ("Close a polygon being clicked", "Enter, or double-click"),
     ("Abandon a selection being drawn", "Esc"),
 )

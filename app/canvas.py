@@ -1,30 +1,30 @@
-"""The canvas: the photo with its mask overlays, zoom and pan; the current tool (canvas_tools.py) gets the mouse.
+"""The canvas: the photo with its mask overlays, held keys (pan, compare) and the brush ring; the current tool
+(canvas_tools.py, selection_tools.py) gets the mouse; zoom and scrolling come from PhotoView.
 
 Scene coordinates are image coordinates (1 unit = 1 photo pixel), so the side panels can show exactly the region the
-canvas shows by sharing a rectangle. 100 % means one photo pixel per physical screen pixel, also on high-DPI screens.
+canvas shows by sharing a rectangle.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPalette, QResizeEvent, QTransform, QWheelEvent
-from PySide6.QtWidgets import QGraphicsScene, QGraphicsView, QWidget
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPalette
+from PySide6.QtWidgets import QGraphicsScene, QWidget
 
 from .canvas_items import EXCLUDE_COLOUR, BrushRingItem, MaskOverlayItem, PhotoItem
 from .canvas_tools import (PAINT_TOOLS, InspectHandler, LassoHandler, PaintHandler, RectHandler, Tool,
                            ToolHandler)
 from .document import Document
+from .photo_view import PhotoView
+from .selection_tools import (DEFAULT_TOLERANCE, MAX_TOLERANCE, MIN_TOLERANCE, ObjectHandler, SelectionRunner,
+                              WandHandler)
 
 
 MIN_BRUSH, MAX_BRUSH = 1, 1000
 BRUSH_STEP = 1.2                      # [ and ] scale the brush by this much (at least one pixel)
-MAX_ZOOM_PERCENT = 3200.0
-WHEEL_STEP = 1.2 ** (1 / 120)        # one notch (120 units) zooms by 20 %
 EMPTY_TEXT = "Open a photo (Ctrl+O) or drop one here"
 
 
-class Canvas(QGraphicsView):
-    zoomChanged = Signal(float)              # percent, see the module docstring
-    visibleRegionChanged = Signal(QRectF)    # the image rectangle the viewport shows
+class Canvas(PhotoView):
     brushSizeChanged = Signal(int)
     comparingChanged = Signal(bool)          # True while the original photo is shown
     documentChanged = Signal(object)         # the Document shown, or None
@@ -32,15 +32,15 @@ class Canvas(QGraphicsView):
     inspectHovered = Signal(QPointF)         # image point under the pointer, with the inspect tool
     inspectClicked = Signal(QPointF)         # image point clicked with the inspect tool
     strokeFinished = Signal(str, bool)       # a brush stroke changed pixels: layer, whether it erased
+    toleranceChanged = Signal(int)           # the magic wand's
+    message = Signal(str)                    # a tool's hint or progress, for the status bar
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setScene(QGraphicsScene(self))
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.WheelFocus)
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
-        self.setResizeAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
-        self.setFrameShape(QGraphicsView.Shape.NoFrame)
+        self.setFrameShape(PhotoView.Shape.NoFrame)
         self.viewport().setCursor(Qt.CursorShape.CrossCursor)
         self._document: Document | None = None
         self._photo: PhotoItem | None = None
@@ -51,22 +51,24 @@ class Canvas(QGraphicsView):
         self.scene().addItem(self._ring)
         self._tool = Tool.BRUSH
         self._brush_size = 40
-        self._fit_mode = True
         self._space_held = False
         self._comparing = False
         self._hovering = False  # the pointer is over the viewport (set by moves, cleared on leave)
         self._panning = False
         self._pressed = False   # the left button is down for the current tool
         self._last_view_pos = QPointF()
+        self._tolerance = DEFAULT_TOLERANCE
+        self.selections = SelectionRunner(self)   # Select Object and Magic Wand compute here, off the UI thread
+        self.selections.failed.connect(self.message)
         scene = self.scene()
         self._handlers: dict[Tool, ToolHandler] = {
             **{tool: PaintHandler(self, tool, self.strokeFinished.emit) for tool in PAINT_TOOLS},
             Tool.RECT: RectHandler(self, scene),
             Tool.LASSO: LassoHandler(self, scene),
             Tool.INSPECT: InspectHandler(self.inspectHovered.emit, self.inspectClicked.emit),
+            Tool.OBJECT: ObjectHandler(self, scene, self.selections, self.message.emit),
+            Tool.WAND: WandHandler(self, self.selections, self.message.emit),
         }
-        self.horizontalScrollBar().valueChanged.connect(self._emit_visible_region)
-        self.verticalScrollBar().valueChanged.connect(self._emit_visible_region)
         self._apply_palette()
 
     # -- document ----------------------------------------------------------------------------------------------
@@ -82,7 +84,7 @@ class Canvas(QGraphicsView):
         self._document = document
         self._comparing = False
         if document is None:
-            self.setSceneRect(QRectF())
+            self.set_photo_size(None)
             self.viewport().update()
             self.documentChanged.emit(None)
             return
@@ -94,10 +96,9 @@ class Canvas(QGraphicsView):
         self._exclude_overlay.setZValue(0.5)
         for item in (self._photo, self._exclude_overlay, self._overlay):
             self.scene().addItem(item)
-        self.setSceneRect(QRectF(0, 0, document.width, document.height))
         document.imageChanged.connect(self._on_image_changed)
         document.maskChanged.connect(self._on_mask_changed)
-        self.fit()
+        self.set_photo_size((document.width, document.height))
         self.documentChanged.emit(document)
 
     def document(self) -> Document | None:
@@ -132,6 +133,15 @@ class Canvas(QGraphicsView):
             self._update_ring()
             self.brushSizeChanged.emit(size)
 
+    def tolerance(self) -> int:
+        return self._tolerance
+
+    def set_tolerance(self, tolerance: int) -> None:
+        tolerance = int(min(max(tolerance, MIN_TOLERANCE), MAX_TOLERANCE))
+        if tolerance != self._tolerance:
+            self._tolerance = tolerance
+            self.toleranceChanged.emit(tolerance)
+
     def scale_brush(self, factor: float) -> None:
         """Grow or shrink the brush by ``factor``, by at least one pixel ([ and ])."""
         size = self._brush_size
@@ -140,87 +150,9 @@ class Canvas(QGraphicsView):
             new = size + (1 if factor > 1 else -1)
         self.set_brush_size(new)
 
-    # -- zoom and view ---------------------------------------------------------------------------------------------
-    def zoom_percent(self) -> float:
-        return self.transform().m11() * self.devicePixelRatioF() * 100.0
-
-    def visible_region(self) -> QRectF:
-        return self.mapToScene(self.viewport().rect()).boundingRect()
-
-    def fit(self) -> None:
-        """Show the whole photo, and keep doing so when the window is resized until the user zooms."""
-        if self._document is None:
-            return
-        view = self.viewport().rect()
-        margin = 8
-        scale = min((view.width() - 2 * margin) / self._document.width,
-                    (view.height() - 2 * margin) / self._document.height)
-        self._set_scale(max(scale, 1e-3))
-        self.centerOn(self.sceneRect().center())
-        self._fit_mode = True
-        self._zoom_done()
-
-    def actual_pixels(self) -> None:
-        """100 %: one photo pixel per physical screen pixel, centred on what is in the middle now."""
-        self.zoom_to_percent(100.0)
-
-    def zoom_to_percent(self, percent: float, anchor: QPointF | None = None) -> None:
-        if self._document is None:
-            return
-        anchor = anchor if anchor is not None else QPointF(self.viewport().rect().center())
-        scene_anchor = self.mapToScene(anchor.toPoint())
-        percent = min(max(percent, self._min_zoom_percent()), MAX_ZOOM_PERCENT)
-        self._set_scale(percent / 100.0 / self.devicePixelRatioF())
-        # keep the photo point under the anchor where it was
-        moved = self.mapFromScene(scene_anchor) - anchor.toPoint()
-        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + moved.x())
-        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + moved.y())
-        self._fit_mode = False
-        self._zoom_done()
-
-    def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
-        self.zoom_to_percent(self.zoom_percent() * factor, anchor)
-
-    def zoom_at_scene(self, factor: float, scene_pos: QPointF) -> None:
-        """Zoom keeping an image point still (used by the side panels)."""
-        self.zoom_by(factor, QPointF(self.mapFromScene(scene_pos)))
-
-    def show_region(self, region: QRectF) -> None:
-        """Zoom and scroll so ``region`` (image coordinates) fills the view."""
-        if self._document is None or region.isEmpty():
-            return
-        view = self.viewport().rect()
-        scale = min(view.width() / region.width(), view.height() / region.height()) * 0.95
-        percent = min(max(scale * self.devicePixelRatioF() * 100, self._min_zoom_percent()), MAX_ZOOM_PERCENT)
-        self._set_scale(percent / 100.0 / self.devicePixelRatioF())
-        self.centerOn(region.center())
-        self._fit_mode = False
-        self._zoom_done()
-
-    def pan_by_scene(self, dx: float, dy: float) -> None:
-        """Scroll by an offset in image pixels (used by the side panels)."""
-        scale = self.transform().m11()
-        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + round(dx * scale))
-        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + round(dy * scale))
-
-    def _min_zoom_percent(self) -> float:
-        if self._document is None:
-            return 1.0
-        view = self.viewport().rect()
-        fit = min(view.width() / self._document.width, view.height() / self._document.height)
-        return min(fit * self.devicePixelRatioF() * 100.0 * 0.5, 10.0)
-
-    def _set_scale(self, scale: float) -> None:
-        self.setTransform(QTransform.fromScale(scale, scale))
-
     def _zoom_done(self) -> None:
-        self._update_ring()
-        self.zoomChanged.emit(self.zoom_percent())
-        self._emit_visible_region()
-
-    def _emit_visible_region(self) -> None:
-        if self._document is not None:
-            self.visibleRegionChanged.emit(self.visible_region())
+        self._update_ring()  # the ring shows the brush's size on screen
+        super()._zoom_done()
 
     # -- before / after -----------------------------------------------------------------------------------------
     def is_comparing(self) -> bool:
@@ -239,23 +171,10 @@ class Canvas(QGraphicsView):
         self.comparingChanged.emit(comparing)
 
     # -- events --------------------------------------------------------------------------------------------------
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        if self._fit_mode:
-            self.fit()
-        else:
-            self._emit_visible_region()
-
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:
             self._apply_palette()
-
-    def wheelEvent(self, event: QWheelEvent) -> None:
-        delta = event.angleDelta().y() or event.angleDelta().x()
-        if self._document is not None and delta:
-            self.zoom_by(WHEEL_STEP ** delta, event.position())
-        event.accept()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if self._document is None:

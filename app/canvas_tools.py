@@ -23,6 +23,8 @@ class Tool(Enum):
     LASSO = "lasso"
     EXCLUDE = "exclude"   # paints the exclude layer: background the fill must not borrow from
     INSPECT = "inspect"   # paints nothing: reports the pointer for the attention inspector
+    OBJECT = "object"     # a box around an object: GrabCut proposes its mask
+    WAND = "wand"         # a click: the connected region of similar colour
 
 
 PAINT_TOOLS = (Tool.BRUSH, Tool.ERASER, Tool.EXCLUDE)

@@ -106,6 +106,7 @@ class MainWindow(QMainWindow):
         self.files.saved.connect(self._on_saved)
         for source in (self.files, self.fills, self.masks):
             source.message.connect(status.showMessage)
+        self.canvas.message.connect(lambda text: status.showMessage(text, 8000))
         self.autosave.failed.connect(lambda message: status.showMessage(message, 10000))
         self.inspector.message.connect(lambda text: status.showMessage(text, 5000))
         self.fills.filled.connect(self._on_filled)
@@ -157,12 +158,14 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
         self.canvas.set_brush_size(self._int_setting("brush/size", self.canvas.brush_size()))
+        self.canvas.set_tolerance(self._int_setting("wand/tolerance", self.canvas.tolerance()))
         self.act[f"tool_{self.canvas.tool().value}"].setChecked(True)
 
     def _save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("brush/size", self.canvas.brush_size())
+        self.settings.setValue("wand/tolerance", self.canvas.tolerance())
         self.settings.setValue("engine/device", self.settings_panel.device())
         self.settings.setValue("engine/strategy", self.settings_panel.strategy())
         self.settings.sync()

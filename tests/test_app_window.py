@@ -149,6 +149,7 @@ def test_recent_files_drag_and_drop_and_the_title(window, photo):
 def test_settings_are_kept_between_sessions(qtbot, tmp_path, engine, dialogs):
     first = make_window(qtbot, tmp_path, factory=fake_factory(engine))
     first.canvas.set_brush_size(77)
+    first.tool_options.tolerance_spin.setValue(50)
     first.settings_panel.strategy_box.setCurrentIndex(first.settings_panel.strategy_box.findData("RESIZE"))
     first.settings_panel.device_box.setCurrentIndex(first.settings_panel.device_box.findData("cpu"))
     first.resize(760, 560)  # within the offscreen screen (800x600), where restoreGeometry keeps it
@@ -156,6 +157,7 @@ def test_settings_are_kept_between_sessions(qtbot, tmp_path, engine, dialogs):
     second = make_window(qtbot, tmp_path, factory=fake_factory(engine))
     assert second.canvas.brush_size() == 77
     assert second.tool_options.brush_spin.value() == 77
+    assert second.canvas.tolerance() == 50 and second.tool_options.tolerance_spin.value() == 50
     assert second.settings_panel.strategy() == "RESIZE" and second.settings_panel.device() == "cpu"
     assert second.worker.settings.strategy == "RESIZE"
     assert (second.width(), second.height()) == (760, 560)
