@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QMenuBar, QToolBar, QWidget
 
@@ -37,6 +38,8 @@ class Editor(Protocol):
     def zoom_to_fill(self) -> None: ...
 
     def show_about(self) -> None: ...
+
+    def show_shortcuts(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("export_mask", "&Export Mask…", lambda e: e.files.export_mask(), ("Ctrl+Shift+E",), "export-mask",
                "Save the mask as a black and white PNG (an exclude area goes beside it as <name>_exclude.png)"),
     ActionSpec("close", "&Close", lambda e: e.files.close_document(), (K.Close,), None, "Close the photo"),
-    ActionSpec("quit", "&Quit", lambda e: e.close(), (K.Quit,), None, "Quit Inpaint Studio", needs_document=False),
+    ActionSpec("quit", "&Quit", lambda e: e.close(), (K.Quit, "Ctrl+Q"), None, "Quit Inpaint Studio", needs_document=False),
     # Edit
     ActionSpec("undo", "&Undo", _on_document(Document.undo), (K.Undo,), "undo", "Undo"),
     ActionSpec("redo", "&Redo", _on_document(Document.redo), (K.Redo,), "redo", "Redo"),
@@ -125,6 +128,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("compare", "&Compare with Original", lambda e: e.canvas.set_comparing(e.act["compare"].isChecked()),
                (), "compare", "Show the photo as opened (or hold \\ on the canvas)", checkable=True),
     # Help
+    ActionSpec("shortcuts", "&Keyboard Shortcuts", lambda e: e.show_shortcuts(), (K.HelpContents, "Ctrl+/"), None,
+               "Every action and its keys, searchable", needs_document=False),
     ActionSpec("about", "&About Inpaint Studio", lambda e: e.show_about(), needs_document=False),
 )
 
@@ -146,21 +151,27 @@ MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
                "shrink_mask", None, "clear_exclude")),
     ("&Tools", (*(f"tool_{t.value}" for t in Tool), None, "brush_smaller", "brush_bigger")),
     ("&View", ("zoom_in", "zoom_out", "fit", "actual_pixels", "zoom_to_fill", None, "compare", None, PANELS)),
-    ("&Help", ("about",)),
+    ("&Help", ("shortcuts", None, "about")),
 )
 TOOLBAR_START = ("open", "save", None, "undo", "redo", None, *(f"tool_{t.value}" for t in Tool))
 TOOLBAR_END = ("clear_mask", "invert_mask", "clear_exclude", None, "fill", None, "fit", "actual_pixels", "compare")
 
 
-def key_text(keys: Sequence[str | QKeySequence.StandardKey]) -> str:
-    """The keys as this platform writes them, e.g. "Ctrl+Return, F"."""
-    texts = []
+def sequences(keys: Sequence[str | QKeySequence.StandardKey]) -> list[QKeySequence]:
+    """The key sequences of a spec's keys on this platform, each once."""
+    found: list[QKeySequence] = []
     for key in keys:
         for sequence in (QKeySequence.keyBindings(key) if isinstance(key, K) else [QKeySequence(key)]):
-            text = sequence.toString(QKeySequence.SequenceFormat.NativeText)
-            if text and text not in texts:
-                texts.append(text)
-    return ", ".join(texts)
+            if not sequence.isEmpty() and sequence not in found:
+                found.append(sequence)
+    return found
+
+
+def key_text(keys: Sequence[QKeySequence]) -> str:
+    """Keys as this platform writes them, e.g. "Ctrl+Return, F"; the media and launch keys some standard bindings
+    add (a keyboard's Open or Save key) are left out of what is shown."""
+    return ", ".join(sequence.toString(QKeySequence.SequenceFormat.NativeText) for sequence in keys
+                     if sequence[0].key().value < Qt.Key.Key_Back.value)
 
 
 def build_actions(parent: QWidget, editor: Editor, specs: Sequence[ActionSpec] = ACTIONS) -> dict[str, QAction]:
@@ -171,11 +182,9 @@ def build_actions(parent: QWidget, editor: Editor, specs: Sequence[ActionSpec] =
         action = QAction(spec.text, parent)
         action.setObjectName(spec.name)
         action.setData(spec.icon)
-        keys: list[QKeySequence] = []
-        for key in spec.keys:
-            keys.extend(QKeySequence.keyBindings(key) if isinstance(key, K) else [QKeySequence(key)])
+        keys = sequences(spec.keys)
         action.setShortcuts(keys)
-        shown = key_text(spec.keys)
+        shown = key_text(keys)
         tip = f"{spec.tip} ({shown})" if spec.tip and shown else spec.tip
         action.setToolTip(tip or spec.text.replace("&", ""))
         action.setStatusTip(spec.tip)

@@ -22,6 +22,7 @@ from .inspector import SourceInspector
 from .recovery import Autosave
 from .recovery_dialog import offer_recovery
 from .settings_panel import DEVICE_LABELS, EngineSettingsPanel
+from .shortcuts_dialog import ShortcutsDialog
 from .status_bar import StatusBar
 from .tool_options import ToolOptions
 
@@ -36,6 +37,7 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else QSettings()
         self._weights = weights
         self._shut_down = False
+        self.shortcuts_dialog: ShortcutsDialog | None = None
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowNestedDocks)
@@ -282,6 +284,16 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     # -- help and closing -----------------------------------------------------------------------------------------
+    def show_shortcuts(self) -> None:
+        """The shortcuts list, listing the keys as they are now; one window, brought forward when already open."""
+        if self.shortcuts_dialog is None:
+            self.shortcuts_dialog = ShortcutsDialog(self.act, self)
+        self.shortcuts_dialog.refresh()
+        self.shortcuts_dialog.show()
+        self.shortcuts_dialog.raise_()
+        self.shortcuts_dialog.activateWindow()
+        self.shortcuts_dialog.search.setFocus()
+
     def show_about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}",
                           f"<b>{APP_NAME}</b><p>Fills holes in photos with DeepFill v1 (Yu et al., “Generative "
