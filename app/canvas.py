@@ -120,6 +120,7 @@ class Canvas(PhotoView):
     def set_tool(self, tool: Tool) -> None:
         self._cancel_gesture()
         self._tool = tool
+        self._handler().activate()
         self._update_ring()
         self.toolChanged.emit(tool)
 

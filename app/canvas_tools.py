@@ -83,6 +83,9 @@ class ToolHandler:
         """Whether a gesture is under way that Enter or Escape would end (their shortcuts then wait)."""
         return False
 
+    def activate(self) -> None:
+        """The tool was chosen."""
+
     def cancel(self) -> None:
         """Abandon the gesture in progress (tool change, new photo, comparison)."""
 

@@ -89,6 +89,8 @@ class ObjectHandler(ToolHandler):
                  message: Callable[[str], None]) -> None:
         self._host, self._runner, self._message = host, runner, message
         self._preview = preview_item(QGraphicsRectItem(), scene)
+        self._outline = preview_item(QGraphicsRectItem(), scene)  # the last object's box: clicks there refine it
+        self._outline.setBrush(Qt.BrushStyle.NoBrush)
         self._start: QPointF | None = None
         self._subtract = False
         self.proposal: Proposal | None = None
@@ -102,6 +104,8 @@ class ObjectHandler(ToolHandler):
     def drag(self, at: QPointF) -> None:
         if self._start is not None:
             self._preview.setRect(QRectF(self._start, at).normalized())
+            if self._host.view_distance(self._start, at) >= CLICK_SLOP:  # a new box, not a refining click
+                self._outline.setVisible(False)
 
     def release(self, at: QPointF) -> None:
         start, self._start = self._start, None
@@ -135,6 +139,7 @@ class ObjectHandler(ToolHandler):
         elif not subtract and changed:
             self.proposal = Proposal(document, box, document.mask[y0:y1, x0:x1].copy())
             self._message("Object selected: click inside its box to add a missed part, Alt+click to drop one.")
+        self.activate()
 
     def _refine(self, document: Document, at: QPointF) -> None:
         proposal = self.proposal
@@ -176,8 +181,16 @@ class ObjectHandler(ToolHandler):
     def busy(self) -> bool:
         return self._start is not None
 
+    def activate(self) -> None:
+        proposal = self.proposal
+        if proposal is not None and proposal.document is self._host.document():
+            x0, y0, x1, y1 = proposal.box
+            self._outline.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+            self._outline.setVisible(True)
+
     def cancel(self) -> None:
         self._start = None
+        self._outline.setVisible(False)
         if not self._runner.busy:
             self._preview.setVisible(False)
 

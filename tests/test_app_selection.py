@@ -10,8 +10,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtCore import QRectF, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QGraphicsRectItem  # noqa: E402
 
 from app.canvas_tools import Tool  # noqa: E402
 from inpaint_core.imageio import write_image  # noqa: E402
@@ -60,6 +61,11 @@ def window(qtbot, tmp_path, dialogs, objects):
     return window
 
 
+def outlines(canvas) -> list[QRectF]:
+    return [item.rect() for item in canvas.scene().items()
+            if isinstance(item, QGraphicsRectItem) and item.isVisible()]
+
+
 def settle(qtbot, window) -> None:
     qtbot.waitUntil(lambda: not window.canvas.selections.busy, timeout=20_000)
 
@@ -79,6 +85,12 @@ def test_select_object_masks_the_object_in_a_dragged_box_off_the_ui_thread(qtbot
     assert iou(document.mask, parts["disc"]) > 0.95
     assert not document.mask[:, 141:].any() and not document.mask[:69].any()  # nothing outside the box
     assert document.undo_stack.undoText() == "Select Object"
+    # the object's box stays outlined while the tool is current: clicks there refine it
+    assert outlines(window.canvas) == [QRectF(40, 70, 100, 100)]
+    window.act["tool_brush"].trigger()
+    assert outlines(window.canvas) == []
+    window.act["tool_object"].trigger()
+    assert outlines(window.canvas) == [QRectF(40, 70, 100, 100)]
     window.act["undo"].trigger()
     assert not document.mask.any()
 
