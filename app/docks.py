@@ -28,7 +28,7 @@ class Docks:
             canvas.visibleRegionChanged.connect(panel.view.show_region)
         docks = [self.settings, *self.panel_docks.values()]
         window.resizeDocks(docks, [300] * len(docks), Qt.Orientation.Horizontal)
-        window.resizeDocks(docks, [120, 200, 200, 200], Qt.Orientation.Vertical)
+        window.resizeDocks(docks, [230, 180, 180, 180], Qt.Orientation.Vertical)  # settings: six rows
 
     def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
         dock = QDockWidget(title, self._window)

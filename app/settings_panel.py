@@ -39,6 +39,8 @@ class EngineSettingsPanel(QWidget):
         self.strategy_box.setToolTip("How photos larger than the model's working size are filled.")
         self.model_label = QLabel("Loading…")
         self.model_label.setWordWrap(True)
+        # room for a name on two lines from the start: the dock does not grow when the loaded model's name wraps
+        self.model_label.setMinimumHeight(2 * self.model_label.fontMetrics().lineSpacing())
         self.model_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # -1 stands for "Auto": the spin box shows its special text at the minimum
         self.grow_spin = self._pixels(-1, "Auto", options.grow if options.grow is not None else -1,

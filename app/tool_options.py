@@ -3,7 +3,7 @@ colour tolerance for the magic wand."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QSpinBox, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QSpinBox, QWidget
 
 from .canvas import MAX_BRUSH, MIN_BRUSH, Canvas
 from .canvas_tools import Tool
@@ -31,6 +31,8 @@ class ToolOptions(QWidget):
                                        "still be taken by the magic wand")
         self._brush = (QLabel("Size"), self.brush_slider, self.brush_spin)
         self._wand = (QLabel("Tolerance"), self.tolerance_spin)
+        # as wide as its widgets want, no wider: the toolbar would otherwise stretch the spin boxes
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         for widget in (*self._brush, *self._wand):
