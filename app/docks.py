@@ -3,7 +3,7 @@ below it, each following and steering the canvas."""
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QScrollArea, QWidget
 
 from .canvas import Canvas
 from .document import FillEvidence
@@ -13,7 +13,13 @@ from .panels import PANELS, EvidencePanel
 class Docks:
     def __init__(self, window: QMainWindow, canvas: Canvas, settings_panel: QWidget) -> None:
         self._window = window
-        self.settings = self._dock("Fill Settings", "fillSettings", settings_panel)
+        # scrolls rather than making the window taller than a small screen when the dock is short
+        scroller = QScrollArea()
+        scroller.setWidget(settings_panel)
+        scroller.setWidgetResizable(True)
+        scroller.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroller.setToolTip(settings_panel.toolTip())
+        self.settings = self._dock("Fill Settings", "fillSettings", scroller)
         self.panels: dict[str, EvidencePanel] = {}
         self.panel_docks: dict[str, QDockWidget] = {}
         previous = self.settings
