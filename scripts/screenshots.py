@@ -180,7 +180,6 @@ def shoot_shortcuts(weights: str | None, out: Path, workdir: Path) -> None:
     """Help > Keyboard Shortcuts (F1) over the editor, a search typed in: the screen as it looks."""
     window = MainWindow(settings=QSettings(str(workdir / "settings_keys.ini"), QSettings.Format.IniFormat),
                         weights=weights)
-    window.resize(1100, 720)
     window.show()
     wait(lambda: window.worker.is_ready or window.worker.error is not None)
     window.files.open_path(PHOTO)
