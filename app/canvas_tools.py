@@ -142,8 +142,9 @@ class PaintHandler(ToolHandler):
         self._host.document().paint(footprint, not self._erasing())
 
 
-class RectHandler(ToolHandler):
-    """Drag a rectangle to mask it; Alt subtracts."""
+class BoxHandler(ToolHandler):
+    """A rectangle dragged from one corner to the other, previewed as it goes; Alt at the press subtracts and
+    Escape abandons. What the box does is ``finish``'s."""
 
     def __init__(self, host: ToolHost, scene: QGraphicsScene) -> None:
         self._host = host
@@ -163,12 +164,12 @@ class RectHandler(ToolHandler):
 
     def release(self, at: QPointF) -> None:
         start, self._start = self._start, None
-        self._preview.setVisible(False)
-        if start is None:
-            return
-        footprint = rect_footprint((start.x(), start.y()), (at.x(), at.y()))
-        self._host.document().apply_footprint("mask", footprint, not self._subtract,
-                                              "Subtract rectangle" if self._subtract else "Rectangle")
+        if start is not None:
+            self.finish(start, at)
+
+    def finish(self, start: QPointF, end: QPointF) -> None:
+        """The button came up at ``end`` after a press at ``start``."""
+        raise NotImplementedError
 
     def key(self, key: int) -> bool:
         if key == Qt.Key.Key_Escape and self._start is not None:
@@ -182,6 +183,16 @@ class RectHandler(ToolHandler):
     def cancel(self) -> None:
         self._start = None
         self._preview.setVisible(False)
+
+
+class RectHandler(BoxHandler):
+    """Drag a rectangle to mask it; Alt subtracts."""
+
+    def finish(self, start: QPointF, end: QPointF) -> None:
+        self._preview.setVisible(False)
+        footprint = rect_footprint((start.x(), start.y()), (end.x(), end.y()))
+        self._host.document().apply_footprint("mask", footprint, not self._subtract,
+                                              "Subtract rectangle" if self._subtract else "Rectangle")
 
 
 class LassoHandler(ToolHandler):

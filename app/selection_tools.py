@@ -12,7 +12,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsScene
 
-from .canvas_tools import CLICK_SLOP, Modifiers, ToolHandler, ToolHost, preview_item
+from .canvas_tools import CLICK_SLOP, BoxHandler, Modifiers, ToolHandler, ToolHost, preview_item
 from .document import Document, bounding_box
 from .raster import rect_footprint
 from .selection import Box, Hint, refine_labels, select_object, similar_region
@@ -81,42 +81,30 @@ class Proposal:
     hints: list[Hint] = field(default_factory=list)
 
 
-class ObjectHandler(ToolHandler):
+class ObjectHandler(BoxHandler):
     """Drag a box around an object: GrabCut adds the object to the mask (Alt takes it out). Click inside the last
     object's box to refine it: the object reaches there (Alt: it does not)."""
 
     def __init__(self, host: ToolHost, scene: QGraphicsScene, runner: SelectionRunner,
                  message: Callable[[str], None]) -> None:
-        self._host, self._runner, self._message = host, runner, message
-        self._preview = preview_item(QGraphicsRectItem(), scene)
+        super().__init__(host, scene)
+        self._runner, self._message = runner, message
         self._outline = preview_item(QGraphicsRectItem(), scene)  # the last object's box: clicks there refine it
         self._outline.setBrush(Qt.BrushStyle.NoBrush)
-        self._start: QPointF | None = None
-        self._subtract = False
         self.proposal: Proposal | None = None
 
-    def press(self, at: QPointF, modifiers: Modifiers) -> None:
-        self._subtract = bool(modifiers & Modifiers.AltModifier)
-        self._start = at
-        self._preview.setRect(QRectF(at, at))
-        self._preview.setVisible(True)
-
     def drag(self, at: QPointF) -> None:
-        if self._start is not None:
-            self._preview.setRect(QRectF(self._start, at).normalized())
-            if self._host.view_distance(self._start, at) >= CLICK_SLOP:  # a new box, not a refining click
-                self._outline.setVisible(False)
+        if self._start is not None and self._host.view_distance(self._start, at) >= CLICK_SLOP:
+            self._outline.setVisible(False)  # a new box, not a refining click
+        super().drag(at)
 
-    def release(self, at: QPointF) -> None:
-        start, self._start = self._start, None
-        if start is None:
-            return
+    def finish(self, start: QPointF, end: QPointF) -> None:
         document = self._host.document()
-        if self._host.view_distance(start, at) < CLICK_SLOP:
+        if self._host.view_distance(start, end) < CLICK_SLOP:
             self._preview.setVisible(False)
-            self._refine(document, at)
+            self._refine(document, end)
             return
-        footprint = rect_footprint((start.x(), start.y()), (at.x(), at.y()))
+        footprint = rect_footprint((start.x(), start.y()), (end.x(), end.y()))
         if footprint is None:
             self._preview.setVisible(False)
             return
@@ -172,15 +160,6 @@ class ObjectHandler(ToolHandler):
         self._message("The photo changed while the selection was computed: select again.")
         return False
 
-    def key(self, key: int) -> bool:
-        if key == Qt.Key.Key_Escape and self._start is not None:
-            self.cancel()
-            return True
-        return False
-
-    def busy(self) -> bool:
-        return self._start is not None
-
     def activate(self) -> None:
         proposal = self.proposal
         if proposal is not None and proposal.document is self._host.document():
@@ -191,7 +170,7 @@ class ObjectHandler(ToolHandler):
     def cancel(self) -> None:
         self._start = None
         self._outline.setVisible(False)
-        if not self._runner.busy:
+        if not self._runner.busy:  # a box being computed stays shown until its object arrives
             self._preview.setVisible(False)
 
 

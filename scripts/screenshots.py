@@ -90,14 +90,20 @@ def activate(window: MainWindow) -> None:
     wait(window.isActiveWindow, timeout_s=10)
 
 
-def shoot(weights: str | None, out: Path, suffix: str, workdir: Path, inspector: bool = False) -> None:
-    settings = QSettings(str(workdir / f"settings{suffix}.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings, weights=weights)
+def open_editor(weights: str | None, workdir: Path, name: str, photo: Path) -> MainWindow:
+    """A window with settings of its own, the model loaded and ``photo`` open."""
+    window = MainWindow(settings=QSettings(str(workdir / f"settings_{name}.ini"), QSettings.Format.IniFormat),
+                        weights=weights)
     window.show()
     wait(lambda: window.worker.is_ready or window.worker.error is not None)
     if window.worker.error:
         raise SystemExit(f"the model did not load: {window.worker.error}")
-    window.files.open_path(PHOTO)
+    window.files.open_path(photo)
+    return window
+
+
+def shoot(weights: str | None, out: Path, suffix: str, workdir: Path, inspector: bool = False) -> None:
+    window = open_editor(weights, workdir, f"fill{suffix}", PHOTO)
     document = window.document
     document.apply_footprint("mask", polygon_footprint(TOWER), True, "Lasso")
     # a brush stroke over the flag pole on the roof, as a user would paint it
@@ -151,11 +157,7 @@ def shoot_inspector(window: MainWindow, out: Path) -> None:
 
 def shoot_select_object(weights: str | None, out: Path, workdir: Path) -> None:
     """Select Object (O) dragged around a person on a beach: GrabCut's proposal as the mask, its box outlined."""
-    window = MainWindow(settings=QSettings(str(workdir / "settings_select.ini"), QSettings.Format.IniFormat),
-                        weights=weights)
-    window.show()
-    wait(lambda: window.worker.is_ready or window.worker.error is not None)
-    window.files.open_path(BEACH)
+    window = open_editor(weights, workdir, "select", BEACH)
     canvas = window.canvas
     activate(window)
     QTest.keyClick(canvas, Qt.Key.Key_O)
@@ -178,11 +180,7 @@ def shoot_select_object(weights: str | None, out: Path, workdir: Path) -> None:
 
 def shoot_shortcuts(weights: str | None, out: Path, workdir: Path) -> None:
     """Help > Keyboard Shortcuts (F1) over the editor, a search typed in: the screen as it looks."""
-    window = MainWindow(settings=QSettings(str(workdir / "settings_keys.ini"), QSettings.Format.IniFormat),
-                        weights=weights)
-    window.show()
-    wait(lambda: window.worker.is_ready or window.worker.error is not None)
-    window.files.open_path(PHOTO)
+    window = open_editor(weights, workdir, "keys", PHOTO)
     activate(window)
     QTest.keyClick(window.canvas, Qt.Key.Key_F1)
     wait(lambda: window.shortcuts_dialog is not None and window.shortcuts_dialog.isVisible(), timeout_s=10)
