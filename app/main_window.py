@@ -2,7 +2,7 @@
 the status bar together, and keeps the settings between sessions."""
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QEvent, QRectF, QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QRectF, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QToolButton, QVBoxLayout, QWidget
 
@@ -13,12 +13,12 @@ from .canvas import Canvas
 from .docks import Docks
 from .document import Document
 from .file_workflow import FileWorkflow
-from .fill_controller import FillController
+from .fill_controller import FillController, FillOptions
 from .fill_worker import EngineFactory, EngineInfo, EngineSettings, FillWorker, STRATEGIES, load_inpainter
-from .fill_controller import FillOptions
 from .icons import app_icon, themed_icon
-from .mask_commands import MaskCommands
 from .inspector import SourceInspector
+from .mask_commands import MaskCommands
+from .preferences import Preferences
 from .recovery import Autosave
 from .recovery_dialog import offer_recovery
 from .settings_panel import DEVICE_LABELS, EngineSettingsPanel
@@ -35,6 +35,7 @@ class MainWindow(QMainWindow):
                  engine_factory: EngineFactory = load_inpainter) -> None:
         super().__init__()
         self.settings = settings if settings is not None else QSettings()
+        self.prefs = Preferences(self.settings)
         self._weights = weights
         self._shut_down = False
         self.shortcuts_dialog: ShortcutsDialog | None = None
@@ -59,10 +60,10 @@ class MainWindow(QMainWindow):
         self.act: dict[str, QAction] = build_actions(self, self, ACTIONS)  # by ActionSpec name
         self.status = StatusBar(self.act["cancel_fill"])
         self.setStatusBar(self.status)
-        self.masks = MaskCommands(self, self.settings)
-        self.fills.options = self._fill_options_setting()
-        self.settings_panel = EngineSettingsPanel(self._setting("engine/device", "auto"),
-                                                  self._setting("engine/strategy", "CROP"), self.fills.options)
+        self.masks = MaskCommands(self, self.prefs)
+        self.fills.options = self.prefs.fill_options()
+        self.settings_panel = EngineSettingsPanel(self.prefs.text("engine/device", "auto"),
+                                                  self.prefs.text("engine/strategy", "CROP"), self.fills.options)
         self.docks = Docks(self, self.canvas, self.settings_panel)
         self.panels = self.docks.panels
         self.inspector = SourceInspector(self.canvas, [panel.view for panel in self.panels.values()], self)
@@ -71,7 +72,7 @@ class MainWindow(QMainWindow):
         self.tool_options = ToolOptions(self.canvas)
         self._build_toolbar()
         fill_menus(self.menuBar(), self.act, {RECENT: lambda menu: menu.addMenu(self.recent_menu),
-                                                  PANELS: self._add_panel_toggles})
+                                              PANELS: self._add_panel_toggles})
         self._connect()
         self._restore_settings()
         self._apply_theme()
@@ -129,47 +130,22 @@ class MainWindow(QMainWindow):
         self.worker.engineFailed.connect(self._on_engine_failed)
 
     # -- settings -------------------------------------------------------------------------------------------------
-    def _setting(self, key: str, default):
-        value = self.settings.value(key, default)
-        return default if value is None else value
-
-    def _int_setting(self, key: str, default: int) -> int:
-        try:
-            return int(self._setting(key, default))
-        except (TypeError, ValueError):
-            return default  # a damaged value
-
-    def _fill_options_setting(self) -> FillOptions:
-        grow = self._int_setting("fill/grow", -1)
-        return FillOptions(None if grow < 0 else grow, max(self._int_setting("fill/feather", 0), 0),
-                           str(self._setting("fill/on_release", "false")).lower() == "true")
-
     def _on_fill_options_changed(self, options: FillOptions) -> None:
         self.fills.options = options
-        self.settings.setValue("fill/grow", -1 if options.grow is None else options.grow)
-        self.settings.setValue("fill/feather", options.feather)
-        self.settings.setValue("fill/on_release", options.on_release)
+        self.prefs.set_fill_options(options)
 
     def _restore_settings(self) -> None:
-        geometry = self.settings.value("window/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(DEFAULT_SIZE)
-        state = self.settings.value("window/state")
-        if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state)
-        self.canvas.set_brush_size(self._int_setting("brush/size", self.canvas.brush_size()))
-        self.canvas.set_tolerance(self._int_setting("wand/tolerance", self.canvas.tolerance()))
+        self.prefs.restore_layout(self, DEFAULT_SIZE)
+        self.canvas.set_brush_size(self.prefs.integer("brush/size", self.canvas.brush_size()))
+        self.canvas.set_tolerance(self.prefs.integer("wand/tolerance", self.canvas.tolerance()))
         self.act[f"tool_{self.canvas.tool().value}"].setChecked(True)
 
     def _save_settings(self) -> None:
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
-        self.settings.setValue("brush/size", self.canvas.brush_size())
-        self.settings.setValue("wand/tolerance", self.canvas.tolerance())
-        self.settings.setValue("engine/device", self.settings_panel.device())
-        self.settings.setValue("engine/strategy", self.settings_panel.strategy())
+        self.prefs.save_layout(self)
+        for key, value in (("brush/size", self.canvas.brush_size()), ("wand/tolerance", self.canvas.tolerance()),
+                           ("engine/device", self.settings_panel.device()),
+                           ("engine/strategy", self.settings_panel.strategy())):
+            self.prefs.set(key, value)
         self.settings.sync()
 
     def _configure_engine(self) -> None:
@@ -178,8 +154,8 @@ class MainWindow(QMainWindow):
                                              strategy if strategy in STRATEGIES else "CROP"))
 
     def _on_engine_settings_changed(self, device: str, strategy: str) -> None:
-        self.settings.setValue("engine/device", device)
-        self.settings.setValue("engine/strategy", strategy)
+        self.prefs.set("engine/device", device)
+        self.prefs.set("engine/strategy", strategy)
         self._configure_engine()
 
     # -- theme ----------------------------------------------------------------------------------------------------

@@ -2,11 +2,12 @@
 next session) and change the hole mask by that much as one undoable edit."""
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QInputDialog, QWidget
 
 from .document import Document
 from .mask_ops import grown, shrunk
+from .preferences import Preferences
 
 MAX_STEP = 500
 DEFAULT_STEP = 4
@@ -15,18 +16,14 @@ DEFAULT_STEP = 4
 class MaskCommands(QObject):
     message = Signal(str, int)   # status-bar text and how long to show it (ms)
 
-    def __init__(self, dialog_parent: QWidget, settings: QSettings) -> None:
+    def __init__(self, dialog_parent: QWidget, prefs: Preferences) -> None:
         super().__init__(dialog_parent)
         self._parent = dialog_parent
-        self._settings = settings
+        self._prefs = prefs
 
     def amount(self, kind: str) -> int:
         """The last amount used to grow or shrink ("grow" or "shrink")."""
-        try:
-            value = int(self._settings.value(f"mask/{kind}", DEFAULT_STEP))
-        except (TypeError, ValueError):
-            return DEFAULT_STEP
-        return min(max(value, 1), MAX_STEP)
+        return min(max(self._prefs.integer(f"mask/{kind}", DEFAULT_STEP), 1), MAX_STEP)
 
     def ask_grow(self, document: Document | None) -> None:
         self._ask(document, "grow")
@@ -52,7 +49,7 @@ class MaskCommands(QObject):
 
     def apply(self, document: Document, kind: str, pixels: int) -> bool:
         """Grow or shrink the hole by ``pixels``, remembered for next time; False when nothing changed."""
-        self._settings.setValue(f"mask/{kind}", pixels)
+        self._prefs.set(f"mask/{kind}", pixels)
         crop = (grown if kind == "grow" else shrunk)(document.mask, pixels)
         if crop is None:
             return False

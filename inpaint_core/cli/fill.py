@@ -101,7 +101,8 @@ def _engine(args: argparse.Namespace) -> Inpainter:
 
 def run_folder(args: argparse.Namespace) -> int:
     if args.mask is not None or args.masks is None:
-        raise UserError("with a folder of photos, give their masks' folder as --masks MASKS_DIR (and no MASK)")
+        raise UserError(f"{args.image} is a folder: to fill every photo in it, give their masks' folder as "
+                        "--masks MASKS_DIR (and no MASK)")
     if not args.masks.is_dir():
         raise UserError(f"--masks {args.masks} is not a folder")
     if args.save_stages or args.inspect:
