@@ -1,58 +1,46 @@
-"""The canvas: the photo with its mask overlays, the mask tools, zoom and pan.
+"""The canvas: the photo with its mask overlays, held keys (pan, compare) and the brush ring; the current tool
+(canvas_tools.py, selection_tools.py) gets the mouse; zoom and scrolling come from PhotoView.
 
 Scene coordinates are image coordinates (1 unit = 1 photo pixel), so the side panels can show exactly the region the
-canvas shows by sharing a rectangle. 100 % means one photo pixel per physical screen pixel, also on high-DPI screens.
+canvas shows by sharing a rectangle.
 """
 from __future__ import annotations
 
-from enum import Enum
-
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, Signal
-from PySide6.QtGui import (QBrush, QColor, QKeyEvent, QMouseEvent, QPainter, QPainterPath, QPalette, QPen,
-                           QResizeEvent, QTransform, QWheelEvent)
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QGraphicsScene, QGraphicsView, QWidget
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPalette
+from PySide6.QtWidgets import QGraphicsScene, QWidget
 
 from .canvas_items import EXCLUDE_COLOUR, BrushRingItem, MaskOverlayItem, PhotoItem
+from .canvas_tools import (PAINT_TOOLS, InspectHandler, LassoHandler, PaintHandler, RectHandler, Tool,
+                           ToolHandler)
 from .document import Document
-from .raster import polygon_footprint, rect_footprint, segment_footprint
+from .photo_view import PhotoView
+from .selection_tools import (DEFAULT_TOLERANCE, MAX_TOLERANCE, MIN_TOLERANCE, ObjectHandler, SelectionRunner,
+                              WandHandler)
 
-
-class Tool(Enum):
-    BRUSH = "brush"
-    ERASER = "eraser"
-    RECT = "rect"
-    LASSO = "lasso"
-    EXCLUDE = "exclude"   # paints the exclude layer: background the fill must not borrow from
-    INSPECT = "inspect"   # paints nothing: reports the pointer for the attention inspector
-
-
-PAINT_TOOLS = (Tool.BRUSH, Tool.ERASER, Tool.EXCLUDE)
 
 MIN_BRUSH, MAX_BRUSH = 1, 1000
-MAX_ZOOM_PERCENT = 3200.0
-WHEEL_STEP = 1.2 ** (1 / 120)        # one notch (120 units) zooms by 20 %
-CLICK_SLOP = 4                        # view pixels a press may move and still count as a click
+BRUSH_STEP = 1.2                      # [ and ] scale the brush by this much (at least one pixel)
 EMPTY_TEXT = "Open a photo (Ctrl+O) or drop one here"
 
 
-class Canvas(QGraphicsView):
-    zoomChanged = Signal(float)              # percent, see the module docstring
-    visibleRegionChanged = Signal(QRectF)    # the image rectangle the viewport shows
+class Canvas(PhotoView):
     brushSizeChanged = Signal(int)
     comparingChanged = Signal(bool)          # True while the original photo is shown
     documentChanged = Signal(object)         # the Document shown, or None
     toolChanged = Signal(object)             # Tool
     inspectHovered = Signal(QPointF)         # image point under the pointer, with the inspect tool
     inspectClicked = Signal(QPointF)         # image point clicked with the inspect tool
+    strokeFinished = Signal(str, bool)       # a brush stroke changed pixels: layer, whether it erased
+    toleranceChanged = Signal(int)           # the magic wand's
+    message = Signal(str)                    # a tool's hint or progress, for the status bar
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setScene(QGraphicsScene(self))
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.WheelFocus)
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
-        self.setResizeAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
-        self.setFrameShape(QGraphicsView.Shape.NoFrame)
+        self.setFrameShape(PhotoView.Shape.NoFrame)
         self.viewport().setCursor(Qt.CursorShape.CrossCursor)
         self._document: Document | None = None
         self._photo: PhotoItem | None = None
@@ -63,30 +51,24 @@ class Canvas(QGraphicsView):
         self.scene().addItem(self._ring)
         self._tool = Tool.BRUSH
         self._brush_size = 40
-        self._fit_mode = True
         self._space_held = False
         self._comparing = False
         self._hovering = False  # the pointer is over the viewport (set by moves, cleared on leave)
-        # the gesture in progress: None, "paint", "pan", "rect", "lasso"
-        self._gesture: str | None = None
-        self._press_view_pos = QPoint()
-        self._last_scene_pos = QPointF()
-        self._last_view_pos = QPoint()
-        self._subtract = False
-        self._points: list[QPointF] = []     # lasso path, or the vertices of a polygon being clicked
-        self._polygon_mode = False
-        self._preview_rect = QGraphicsRectItem()
-        self._preview_path = QGraphicsPathItem()
-        for item in (self._preview_rect, self._preview_path):
-            pen = QPen(QColor(255, 255, 255), 1.0, Qt.PenStyle.DashLine)
-            pen.setCosmetic(True)
-            item.setPen(pen)
-            item.setBrush(QBrush(QColor(229, 57, 107, 60)))
-            item.setZValue(5)
-            item.setVisible(False)
-            self.scene().addItem(item)
-        self.horizontalScrollBar().valueChanged.connect(self._emit_visible_region)
-        self.verticalScrollBar().valueChanged.connect(self._emit_visible_region)
+        self._panning = False
+        self._pressed = False   # the left button is down for the current tool
+        self._last_view_pos = QPointF()
+        self._tolerance = DEFAULT_TOLERANCE
+        self.selections = SelectionRunner(self)   # Select Object and Magic Wand compute here, off the UI thread
+        self.selections.failed.connect(self.message)
+        scene = self.scene()
+        self._handlers: dict[Tool, ToolHandler] = {
+            **{tool: PaintHandler(self, tool, self.strokeFinished.emit) for tool in PAINT_TOOLS},
+            Tool.RECT: RectHandler(self, scene),
+            Tool.LASSO: LassoHandler(self, scene),
+            Tool.INSPECT: InspectHandler(self.inspectHovered.emit, self.inspectClicked.emit),
+            Tool.OBJECT: ObjectHandler(self, scene, self.selections, self.message.emit),
+            Tool.WAND: WandHandler(self, self.selections, self.message.emit),
+        }
         self._apply_palette()
 
     # -- document ----------------------------------------------------------------------------------------------
@@ -102,7 +84,7 @@ class Canvas(QGraphicsView):
         self._document = document
         self._comparing = False
         if document is None:
-            self.setSceneRect(QRectF())
+            self.set_photo_size(None)
             self.viewport().update()
             self.documentChanged.emit(None)
             return
@@ -114,10 +96,9 @@ class Canvas(QGraphicsView):
         self._exclude_overlay.setZValue(0.5)
         for item in (self._photo, self._exclude_overlay, self._overlay):
             self.scene().addItem(item)
-        self.setSceneRect(QRectF(0, 0, document.width, document.height))
         document.imageChanged.connect(self._on_image_changed)
         document.maskChanged.connect(self._on_mask_changed)
-        self.fit()
+        self.set_photo_size((document.width, document.height))
         self.documentChanged.emit(document)
 
     def document(self) -> Document | None:
@@ -139,6 +120,7 @@ class Canvas(QGraphicsView):
     def set_tool(self, tool: Tool) -> None:
         self._cancel_gesture()
         self._tool = tool
+        self._handler().activate()
         self._update_ring()
         self.toolChanged.emit(tool)
 
@@ -152,87 +134,26 @@ class Canvas(QGraphicsView):
             self._update_ring()
             self.brushSizeChanged.emit(size)
 
-    # -- zoom and view ---------------------------------------------------------------------------------------------
-    def zoom_percent(self) -> float:
-        return self.transform().m11() * self.devicePixelRatioF() * 100.0
+    def tolerance(self) -> int:
+        return self._tolerance
 
-    def visible_region(self) -> QRectF:
-        return self.mapToScene(self.viewport().rect()).boundingRect()
+    def set_tolerance(self, tolerance: int) -> None:
+        tolerance = int(min(max(tolerance, MIN_TOLERANCE), MAX_TOLERANCE))
+        if tolerance != self._tolerance:
+            self._tolerance = tolerance
+            self.toleranceChanged.emit(tolerance)
 
-    def fit(self) -> None:
-        """Show the whole photo, and keep doing so when the window is resized until the user zooms."""
-        if self._document is None:
-            return
-        view = self.viewport().rect()
-        margin = 8
-        scale = min((view.width() - 2 * margin) / self._document.width,
-                    (view.height() - 2 * margin) / self._document.height)
-        self._set_scale(max(scale, 1e-3))
-        self.centerOn(self.sceneRect().center())
-        self._fit_mode = True
-        self._zoom_done()
-
-    def actual_pixels(self) -> None:
-        """100 %: one photo pixel per physical screen pixel, centred on what is in the middle now."""
-        self.zoom_to_percent(100.0)
-
-    def zoom_to_percent(self, percent: float, anchor: QPointF | None = None) -> None:
-        if self._document is None:
-            return
-        anchor = anchor if anchor is not None else QPointF(self.viewport().rect().center())
-        scene_anchor = self.mapToScene(anchor.toPoint())
-        percent = min(max(percent, self._min_zoom_percent()), MAX_ZOOM_PERCENT)
-        self._set_scale(percent / 100.0 / self.devicePixelRatioF())
-        # keep the photo point under the anchor where it was
-        moved = self.mapFromScene(scene_anchor) - anchor.toPoint()
-        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + moved.x())
-        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + moved.y())
-        self._fit_mode = False
-        self._zoom_done()
-
-    def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
-        self.zoom_to_percent(self.zoom_percent() * factor, anchor)
-
-    def zoom_at_scene(self, factor: float, scene_pos: QPointF) -> None:
-        """Zoom keeping an image point still (used by the side panels)."""
-        self.zoom_by(factor, QPointF(self.mapFromScene(scene_pos)))
-
-    def show_region(self, region: QRectF) -> None:
-        """Zoom and scroll so ``region`` (image coordinates) fills the view."""
-        if self._document is None or region.isEmpty():
-            return
-        view = self.viewport().rect()
-        scale = min(view.width() / region.width(), view.height() / region.height()) * 0.95
-        percent = min(max(scale * self.devicePixelRatioF() * 100, self._min_zoom_percent()), MAX_ZOOM_PERCENT)
-        self._set_scale(percent / 100.0 / self.devicePixelRatioF())
-        self.centerOn(region.center())
-        self._fit_mode = False
-        self._zoom_done()
-
-    def pan_by_scene(self, dx: float, dy: float) -> None:
-        """Scroll by an offset in image pixels (used by the side panels)."""
-        scale = self.transform().m11()
-        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + round(dx * scale))
-        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + round(dy * scale))
-
-    def _min_zoom_percent(self) -> float:
-        if self._document is None:
-            return 1.0
-        view = self.viewport().rect()
-        fit = min(view.width() / self._document.width, view.height() / self._document.height)
-        return min(fit * self.devicePixelRatioF() * 100.0 * 0.5, 10.0)
-
-    def _set_scale(self, scale: float) -> None:
-        self.setTransform(QTransform.fromScale(scale, scale))
+    def scale_brush(self, factor: float) -> None:
+        """Grow or shrink the brush by ``factor``, by at least one pixel ([ and ])."""
+        size = self._brush_size
+        new = round(size * factor)
+        if new == size:
+            new = size + (1 if factor > 1 else -1)
+        self.set_brush_size(new)
 
     def _zoom_done(self) -> None:
-        self._update_ring()
-        self.zoomChanged.emit(self.zoom_percent())
-        self._emit_visible_region()
-
-    def _emit_visible_region(self) -> None:
-        if self._document is not None:
-            self.visibleRegionChanged.emit(self.visible_region())
+        self._update_ring()  # the ring shows the brush's size on screen
+        super()._zoom_done()
 
     # -- before / after -----------------------------------------------------------------------------------------
     def is_comparing(self) -> bool:
@@ -251,136 +172,74 @@ class Canvas(QGraphicsView):
         self.comparingChanged.emit(comparing)
 
     # -- events --------------------------------------------------------------------------------------------------
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        if self._fit_mode:
-            self.fit()
-        else:
-            self._emit_visible_region()
-
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:
             self._apply_palette()
 
-    def wheelEvent(self, event: QWheelEvent) -> None:
-        delta = event.angleDelta().y() or event.angleDelta().x()
-        if self._document is not None and delta:
-            self.zoom_by(WHEEL_STEP ** delta, event.position())
-        event.accept()
-
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if self._document is None:
             return
-        pos = event.position().toPoint()
-        scene_pos = self.mapToScene(pos)
-        self._press_view_pos = pos
-        self._last_view_pos = pos
-        self._last_scene_pos = scene_pos
+        self._last_view_pos = event.position()
         button = event.button()
         if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and self._space_held):
-            self._gesture = "pan"
+            self._panning = True
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
             self._update_ring()
             return
         if button != Qt.MouseButton.LeftButton or self._comparing:
             return
-        self._subtract = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
-        if self._tool in PAINT_TOOLS:
-            self._gesture = "paint"
-            self._document.begin_stroke("exclude" if self._tool == Tool.EXCLUDE else "mask")
-            self._dab(scene_pos, scene_pos)
-        elif self._tool == Tool.INSPECT:
-            self.inspectClicked.emit(scene_pos)
-        elif self._tool == Tool.RECT:
-            self._gesture = "rect"
-            self._preview_rect.setRect(QRectF(scene_pos, scene_pos))
-            self._preview_rect.setVisible(True)
-        elif self._tool == Tool.LASSO:
-            if self._polygon_mode:
-                self._add_vertex(scene_pos)
-            else:
-                self._gesture = "lasso"
-                self._points = [scene_pos]
-                self._update_path_preview(None)
+        self._pressed = True
+        self._handler().press(self._scene_pos(event), event.modifiers())
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        pos = event.position().toPoint()
-        scene_pos = self.mapToScene(pos)
+        scene_pos = self._scene_pos(event)
         self._hovering = True
         self._ring.setPos(scene_pos)
         self._update_ring()
-        if self._gesture == "pan":
-            delta = pos - self._last_view_pos
+        if self._panning:
+            delta = (event.position() - self._last_view_pos).toPoint()
             self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - delta.x())
             self.verticalScrollBar().setValue(self.verticalScrollBar().value() - delta.y())
-        elif self._gesture == "paint":
-            self._dab(self._last_scene_pos, scene_pos)
-        elif self._gesture == "rect":
-            self._preview_rect.setRect(QRectF(self._press_scene_pos(), scene_pos).normalized())
-        elif self._gesture == "lasso":
-            if (pos - self._last_view_pos).manhattanLength() >= 2:
-                self._points.append(scene_pos)
-                self._update_path_preview(None)
-            else:
-                return  # keep the last point, so slow drags still add vertices once they have moved enough
-        elif self._polygon_mode:
-            self._update_path_preview(scene_pos)
-        elif self._tool == Tool.INSPECT and self._document is not None and not self._comparing:
-            self.inspectHovered.emit(scene_pos)
-        self._last_view_pos = pos
-        self._last_scene_pos = scene_pos
+        elif self._pressed:
+            self._handler().drag(scene_pos)
+        elif self._document is not None and not self._comparing:
+            self._handler().hover(scene_pos)
+        self._last_view_pos = event.position()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        gesture, self._gesture = self._gesture, None
-        scene_pos = self.mapToScene(event.position().toPoint())
-        if gesture == "pan":
+        if self._panning:
+            self._panning = False
             self.viewport().setCursor(Qt.CursorShape.OpenHandCursor if self._space_held
                                       else Qt.CursorShape.CrossCursor)
             self._update_ring()
-        elif gesture == "paint":
-            self._document.end_stroke(self._stroke_text())
-        elif gesture == "rect":
-            self._preview_rect.setVisible(False)
-            start = self._press_scene_pos()
-            footprint = rect_footprint((start.x(), start.y()), (scene_pos.x(), scene_pos.y()))
-            self._document.apply_footprint("mask", footprint, not self._subtract,
-                                           "Subtract rectangle" if self._subtract else "Rectangle")
-        elif gesture == "lasso":
-            moved = (event.position().toPoint() - self._press_view_pos).manhattanLength()
-            if moved < CLICK_SLOP:
-                # a click, not a drag: start a polygon; more clicks add vertices, double-click or Enter closes it
-                self._polygon_mode = True
-                self._points = [self._press_scene_pos()]
-                self._update_path_preview(scene_pos)
-            else:
-                self._points.append(scene_pos)
-                self._commit_polygon()
+        elif self._pressed:
+            self._pressed = False
+            self._handler().release(self._scene_pos(event))
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
-        if self._polygon_mode:
-            # the double-click's spot is the last corner (dropped if the first click already added it)
-            self._add_vertex(self.mapToScene(event.position().toPoint()))
-            if self._polygon_mode:
-                self._commit_polygon()
-        else:
+        if self._document is None or not self._handler().double_click(self._scene_pos(event)):
             self.mousePressEvent(event)
+
+    def event(self, event: QEvent) -> bool:
+        # Enter and Escape end a selection being drawn before they reach the window's shortcuts (Cancel Fill)
+        if (event.type() == QEvent.Type.ShortcutOverride and self._handler().busy()
+                and event.key() in (Qt.Key.Key_Escape, Qt.Key.Key_Return, Qt.Key.Key_Enter)):
+            event.accept()
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         if key == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space_held = True
-            if self._gesture is None:
+            if not self._panning:
                 self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
                 self._update_ring()
         elif key == Qt.Key.Key_Backslash:
             if not event.isAutoRepeat():
                 self.set_comparing(True)
-        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._polygon_mode:
-            self._commit_polygon()
-        elif key == Qt.Key.Key_Escape and (self._polygon_mode or self._gesture in ("rect", "lasso")):
-            self._cancel_gesture()
-        else:
+        elif not self._handler().key(key):
             super().keyPressEvent(event)
             return
         event.accept()
@@ -391,7 +250,7 @@ class Canvas(QGraphicsView):
             return
         if event.key() == Qt.Key.Key_Space:
             self._space_held = False
-            if self._gesture != "pan":
+            if not self._panning:
                 self.viewport().setCursor(Qt.CursorShape.CrossCursor)
             self._update_ring()
         elif event.key() == Qt.Key.Key_Backslash:
@@ -426,59 +285,23 @@ class Canvas(QGraphicsView):
         # a neutral backdrop a step darker than the window, in light and dark themes alike
         self.setBackgroundBrush(window.darker(115 if window.lightness() > 128 else 130))
 
-    def _erasing(self) -> bool:
-        return self._tool == Tool.ERASER or self._subtract
+    def view_distance(self, a: QPointF, b: QPointF) -> int:
+        """Manhattan distance in view pixels between two image points (how far the pointer really moved)."""
+        return (self.mapFromScene(a) - self.mapFromScene(b)).manhattanLength()
 
-    def _stroke_text(self) -> str:
-        if self._tool == Tool.EXCLUDE:
-            return "Erase exclude" if self._subtract else "Exclude stroke"
-        return "Erase" if self._erasing() else "Brush stroke"
+    def _scene_pos(self, event: QMouseEvent) -> QPointF:
+        return self.mapToScene(event.position().toPoint())
 
-    def _press_scene_pos(self) -> QPointF:
-        return self.mapToScene(self._press_view_pos)
-
-    def _dab(self, start: QPointF, end: QPointF) -> None:
-        footprint = segment_footprint((start.x(), start.y()), (end.x(), end.y()), self._brush_size)
-        self._document.paint(footprint, not self._erasing())
-
-    def _add_vertex(self, scene_pos: QPointF) -> None:
-        first = self.mapFromScene(self._points[0])
-        if len(self._points) >= 3 and (self.mapFromScene(scene_pos) - first).manhattanLength() < 2 * CLICK_SLOP:
-            self._commit_polygon()  # clicking the first vertex closes the polygon
-            return
-        if (self.mapFromScene(scene_pos) - self.mapFromScene(self._points[-1])).manhattanLength() >= 1:
-            self._points.append(scene_pos)
-        self._update_path_preview(scene_pos)
-
-    def _commit_polygon(self) -> None:
-        points = [(p.x(), p.y()) for p in self._points]
-        subtract = self._subtract
-        self._cancel_gesture()
-        self._document.apply_footprint("mask", polygon_footprint(points), not subtract,
-                                       "Subtract lasso" if subtract else "Lasso")
-
-    def _update_path_preview(self, cursor: QPointF | None) -> None:
-        path = QPainterPath(self._points[0])
-        for point in self._points[1:]:
-            path.lineTo(point)
-        if cursor is not None:
-            path.lineTo(cursor)
-        path.closeSubpath()
-        self._preview_path.setPath(path)
-        self._preview_path.setVisible(True)
+    def _handler(self) -> ToolHandler:
+        return self._handlers[self._tool]
 
     def _cancel_gesture(self) -> None:
-        if self._gesture == "paint" and self._document is not None:
-            self._document.end_stroke(self._stroke_text())
-        self._gesture = None
-        self._polygon_mode = False
-        self._points = []
-        self._preview_rect.setVisible(False)
-        self._preview_path.setVisible(False)
+        self._pressed = False
+        self._handler().cancel()
 
     def _update_ring(self) -> None:
         visible = (self._document is not None and self._tool in PAINT_TOOLS
-                   and not self._space_held and self._gesture != "pan" and not self._comparing
+                   and not self._space_held and not self._panning and not self._comparing
                    and self._hovering)
         self._ring.set_diameter(self._brush_size * self.transform().m11())
         self._ring.setVisible(visible)

@@ -255,16 +255,16 @@ class Document(QObject):
         self.layer(self._stroke.layer)[y0:y0 + h, x0:x0 + w][inside] = value
         self.maskChanged.emit(self._stroke.layer, QRect(x0, y0, w, h))
 
-    def end_stroke(self, text: str) -> None:
-        """Record the finished stroke as one undoable command (nothing when it changed no pixel)."""
+    def end_stroke(self, text: str) -> bool:
+        """Record the finished stroke as one undoable command; False when it changed no pixel (nothing recorded)."""
         stroke, self._stroke = self._stroke, None
-        if stroke is not None:
-            patch = stroke.patch()
-            if patch is not None:
-                self.undo_stack.push(PatchCommand(self, text, [patch]))
+        patch = stroke.patch() if stroke is not None else None
+        if patch is not None:
+            self.undo_stack.push(PatchCommand(self, text, [patch]))
         if self._deferred_fill is not None:
             deferred, self._deferred_fill = self._deferred_fill, None
             self._push_fill(*deferred)
+        return patch is not None
 
     # -- selections and whole-mask operations ------------------------------------------------------------------
     def apply_footprint(self, layer: str, footprint: Footprint | None, value: bool, text: str) -> bool:
@@ -278,6 +278,12 @@ class Document(QObject):
         after = before.copy()
         after[inside] = value
         return self._push_diff(layer, before, after, x0, y0, text)
+
+    def set_region(self, layer: str, x: int, y: int, values: np.ndarray, text: str) -> bool:
+        """Replace the rectangle of ``layer`` at (x, y) with ``values`` as one undoable edit (grow, shrink, a
+        selection tool's result); False when that changed nothing."""
+        h, w = values.shape[:2]
+        return self._push_diff(layer, self.layer(layer)[y:y + h, x:x + w], values, x, y, text)
 
     def clear_mask(self, layer: str = "mask") -> bool:
         values = self.layer(layer)

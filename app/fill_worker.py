@@ -11,13 +11,17 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from inpaint_core.regions import Strategy
 
 from .document import FillRequest
+
+if TYPE_CHECKING:  # the engine's module imports torch, which the UI thread never loads
+    from inpaint_core.pipeline import InpaintResult
 
 STRATEGIES = tuple(s.name for s in Strategy)  # how settings store a strategy: its member's name
 
@@ -38,10 +42,22 @@ class EngineInfo:
     devices: tuple[str, ...]     # what this machine offers, e.g. ("cpu", "cuda")
 
 
-EngineFactory = Callable[[EngineSettings], tuple[Any, EngineInfo]]
+@runtime_checkable
+class Engine(Protocol):
+    """What the worker calls on the engine: ``inpaint_core.Inpainter`` and the tests' stand-in both provide it
+    (tests/test_app_structure.py compares their signatures with this one)."""
+
+    def fill(self, image: np.ndarray, mask: np.ndarray, *, exclude: np.ndarray | None = None,
+             progress: Callable[[float, str], None] | None = None,
+             cancel: threading.Event | None = None) -> InpaintResult:
+        """Fill the True pixels of ``mask``; report progress; raise FillCancelled soon after ``cancel`` is set."""
+        ...
 
 
-def load_inpainter(settings: EngineSettings) -> tuple[Any, EngineInfo]:
+EngineFactory = Callable[[EngineSettings], tuple[Engine, EngineInfo]]
+
+
+def load_inpainter(settings: EngineSettings) -> tuple[Engine, EngineInfo]:
     """Build the real engine. Runs in the worker thread: this is where torch gets imported."""
     from inpaint_core import Inpainter
 
@@ -71,7 +87,7 @@ class _EngineJob(QObject):
     def __init__(self, factory: EngineFactory) -> None:
         super().__init__()
         self._factory = factory
-        self._engine: Any = None
+        self._engine: Engine | None = None
         self._load_error = "the model has not been loaded"
 
     @Slot(int, object)

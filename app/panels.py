@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsS
 
 from inpaint_core.flow import wheel_legend
 
-from .canvas import WHEEL_STEP
 from .canvas_items import CrosshairItem
 from .document import FillEvidence
+from .photo_view import WHEEL_STEP
 from .qimage import rgb_qimage
 
 # What each panel shows: the FillEvidence field, the panel's title, and what it means.

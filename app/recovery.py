@@ -8,8 +8,9 @@ background thread. Every write uses new file names and replaces the manifest las
 middle of a write leaves the previous state whole. A clean save, close or quit removes the data.
 
 Each folder holds a QLockFile while its editor runs; the kernel drops the lock when a process dies, so at
-start-up ``offer_recovery`` finds exactly the folders whose editor crashed and offers Recover / Discard for the
-newest. Recovering opens the source photo and applies the saved rectangles as one undoable edit.
+start-up ``pending_recoveries`` finds exactly the folders whose editor crashed (recovery_dialog.py offers Recover /
+Discard for the newest). ``apply_recovery`` applies the saved rectangles to the reopened photo as one undoable edit.
+No widgets here: this module is storage only.
 """
 from __future__ import annotations
 
@@ -21,18 +22,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import numpy as np
-from PySide6.QtCore import QLockFile, QMetaObject, QObject, QRect, QStandardPaths, Qt, QTimer, Signal
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QLockFile, QMetaObject, QObject, QRect, QStandardPaths, QTimer, Signal
 
 from inpaint_core.imageio import ImageReadError, read_image, read_mask, write_atomically, write_image, write_mask
 
 from .document import Document, PatchCommand, diff_patch
-
-if TYPE_CHECKING:
-    from .main_window import MainWindow
 
 DELAY_MS = 30_000        # after the last edit
 MAX_DELAY_MS = 120_000   # at the latest after the first unsaved edit, however long the editing goes on
@@ -316,54 +313,14 @@ class Autosave(QObject):
             self.failed.emit(f"Autosave failed: {exc}")
 
 
-def offer_recovery(window: MainWindow, root: Path | None = None) -> QMessageBox | None:
-    """At start-up: when an earlier session crashed with unsaved work, ask (without blocking) whether to
-    recover the newest. Older ones stay on disk for later starts. Returns the question, if one was asked."""
-    found = pending_recoveries(root or default_root())
-    if not found:
-        return None
-    newest, *older = found
-    for recovery in older:
-        recovery.folder.release()
-    box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work?", newest.describe(), parent=window)
-    recover_button = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
-    discard_button = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-    box.setDefaultButton(recover_button)
-    box.setWindowModality(Qt.WindowModality.WindowModal)
-
-    def decided() -> None:
-        if box.clickedButton() is recover_button:
-            recover(window, newest)
-        elif box.clickedButton() is discard_button:
-            newest.folder.remove()
-        else:
-            newest.folder.release()  # closed without an answer: ask again next time
-
-    box.finished.connect(decided)
-    box.open()
-    return box
-
-
-def recover(window: MainWindow, recovery: Recovery) -> bool:
-    """Open the source photo and apply the saved work as one undoable edit; the window's autosave takes over
-    the folder. When that cannot be done the data stays on disk and the user is told why."""
-    def keep(reason: str) -> bool:
-        recovery.folder.release()
-        QMessageBox.warning(window, "Cannot recover", f"{reason}\n\nThe unsaved work is kept in "
-                                                      f"{recovery.folder.path} and will be offered again.")
-        return False
-
-    try:
-        crops = recovery.load()
-    except RecoveryError as exc:
-        return keep(f"The recovery data is damaged: {exc}")
-    if not window.open_path(recovery.source):
-        return keep(f"{recovery.source} could not be opened.")
-    document = window.document
+def apply_recovery(document: Document, recovery: Recovery, crops: dict[str, Crop], autosave: Autosave) -> None:
+    """Apply the saved rectangles (``recovery.load()``) to ``document``, the reopened source photo, as one undoable
+    edit, with ``autosave`` taking over the recovery folder first (so the recovered work stays recoverable).
+    Raises RecoveryError, changing nothing, when the photo no longer has the size the work was saved at."""
     if (document.width, document.height) != recovery.size:
-        return keep(f"{recovery.source} is now {document.width}x{document.height}, not "
-                    f"{recovery.size[0]}x{recovery.size[1]} as when the work was saved.")
-    window.autosave.track(document, recovery.folder)
+        raise RecoveryError(f"{recovery.source} is now {document.width}x{document.height}, not "
+                            f"{recovery.size[0]}x{recovery.size[1]} as when the work was saved.")
+    autosave.track(document, recovery.folder)
     patches = []
     for layer, crop in crops.items():
         height, width = crop.pixels.shape[:2]
@@ -373,5 +330,3 @@ def recover(window: MainWindow, recovery: Recovery) -> bool:
             patches.append(patch)
     if patches:
         document.undo_stack.push(PatchCommand(document, "Recover Unsaved Work", patches))
-    window.statusBar().showMessage(f"Recovered the unsaved work on {recovery.source.name}", 8000)
-    return True

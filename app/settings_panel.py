@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QSpinBox, QWidget
 
 from inpaint_core.regions import Strategy
 
+from .fill_controller import FillOptions
 from .fill_worker import EngineInfo
 
 DEVICE_LABELS = {"auto": "Automatic", "cpu": "CPU", "cuda": "GPU (CUDA)"}
@@ -22,10 +23,15 @@ STRATEGY_LABELS = {
 }
 
 
+MAX_EDGE = 64  # px: the most a mask grows or feathers before a fill
+
+
 class EngineSettingsPanel(QWidget):
     settingsChanged = Signal(str, str)  # device ("auto", "cpu", "cuda"), strategy name
+    fillOptionsChanged = Signal(object)  # FillOptions
 
-    def __init__(self, device: str, strategy: str, parent: QWidget | None = None) -> None:
+    def __init__(self, device: str, strategy: str, options: FillOptions = FillOptions(),
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.device_box = QComboBox()
         self.device_box.setToolTip("Where the model runs. Automatic uses the GPU when there is one.")
@@ -38,14 +44,50 @@ class EngineSettingsPanel(QWidget):
         self.strategy_box.setToolTip("How photos larger than the model's working size are filled.")
         self.model_label = QLabel("Loading…")
         self.model_label.setWordWrap(True)
+        # room for a name on two lines from the start: the dock does not grow when the loaded model's name wraps
+        self.model_label.setMinimumHeight(2 * self.model_label.fontMetrics().lineSpacing())
         self.model_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # -1 stands for "Auto": the spin box shows its special text at the minimum
+        self.grow_spin = self._pixels(-1, "Auto", options.grow if options.grow is not None else -1,
+                                      "Fill a little beyond the painted mask, so outlines and halos left around a "
+                                      "removed object go too. Auto: about 0.2 % of the photo's longer side, at "
+                                      "least 2 px.")
+        self.feather_spin = self._pixels(0, "Off", options.feather,
+                                         "Fade the fill into the photo over this many pixels beyond the grown "
+                                         "mask, instead of a hard edge.")
+        self.on_release_box = QCheckBox("Fill when the brush is released")
+        self.on_release_box.setChecked(options.on_release)
+        self.on_release_box.setToolTip("Paint, let go, and the fill runs, as in removal tools.")
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Device", self.device_box)
         form.addRow("Large photos", self.strategy_box)
         form.addRow("Model", self.model_label)
+        form.addRow("Grow mask", self.grow_spin)
+        form.addRow("Feather edge", self.feather_spin)
+        form.addRow(self.on_release_box)
         self.device_box.currentIndexChanged.connect(self._emit)
         self.strategy_box.currentIndexChanged.connect(self._emit)
+        for spin in (self.grow_spin, self.feather_spin):
+            spin.valueChanged.connect(self._emit_fill_options)
+        self.on_release_box.toggled.connect(self._emit_fill_options)
+
+    @staticmethod
+    def _pixels(minimum: int, special: str, value: int, tip: str) -> QSpinBox:
+        spin = QSpinBox()
+        spin.setRange(minimum, MAX_EDGE)
+        spin.setSpecialValueText(special)
+        spin.setSuffix(" px")
+        spin.setValue(min(max(value, minimum), MAX_EDGE))
+        spin.setToolTip(tip)
+        return spin
+
+    def fill_options(self) -> FillOptions:
+        grow = self.grow_spin.value()
+        return FillOptions(None if grow < 0 else grow, self.feather_spin.value(), self.on_release_box.isChecked())
+
+    def _emit_fill_options(self) -> None:
+        self.fillOptionsChanged.emit(self.fill_options())
 
     def device(self) -> str:
         return self.device_box.currentData()

@@ -63,7 +63,7 @@ def engine() -> SourcesEngine:
 @pytest.fixture
 def window(qtbot, tmp_path, engine, dialogs, photo):
     window = make_window(qtbot, tmp_path, factory=fake_factory(engine))
-    assert window.open_path(photo)
+    assert window.files.open_path(photo)
     return window
 
 
@@ -71,7 +71,7 @@ def fill_stroke(qtbot, window) -> None:
     """Mask a stroke over rows of cells 6 to 11 and fill it."""
     window.canvas.set_brush_size(20)
     drag(window.canvas, [(60, 60), (120, 80)])
-    assert window.fill()
+    assert window.fills.start(window.document)
     wait_for_fill(qtbot, window)
 
 
@@ -123,7 +123,7 @@ def test_hovering_a_filled_pixel_shows_its_sources_heat_tooltip_and_flow_marker(
     fill_stroke(qtbot, window)
     canvas = window.canvas
     QTest.keyClick(canvas, Qt.Key.Key_I)
-    assert canvas.tool() == Tool.INSPECT and window.tool_actions[Tool.INSPECT].isChecked()
+    assert canvas.tool() == Tool.INSPECT and window.act["tool_inspect"].isChecked()
     hover(qtbot, canvas, 90, 70)
     assert_shows(window, 90, 70)
     assert [item.tag.text() for item in window.inspector.box_items[:3]] == ["1: 60%", "2: 30%", "3: 10%"]
@@ -214,17 +214,17 @@ def test_undoing_the_fill_clears_the_inspector_and_redo_brings_it_back(qtbot, wi
     canvas.set_tool(Tool.INSPECT)
     click(canvas, 90.5, 70.5)
     assert_shows(window, 90, 70)
-    window.act_undo.trigger()
+    window.act["undo"].trigger()
     assert_shows_nothing(window)
     assert window.inspector.result is None and not window.inspector.pinned
     click(canvas, 90.5, 70.5)  # the hole is back, unfilled: nothing to show
     assert_shows_nothing(window)
     assert "Nothing to inspect" in window.statusBar().currentMessage()
-    window.act_redo.trigger()
+    window.act["redo"].trigger()
     click(canvas, 90.5, 70.5)
     assert_shows(window, 90, 70)
     # another photo drops the result
-    assert window.open_path(photo)
+    assert window.files.open_path(photo)
     assert_shows_nothing(window)
     assert window.inspector.result is None
 
@@ -246,11 +246,11 @@ def test_exclude_brush_strokes_are_undoable_and_reach_the_engine(qtbot, window, 
     drag(canvas, [(180, 140), (180, 160)], modifier=Qt.KeyboardModifier.AltModifier)
     assert not document.exclude[150, 180] and document.exclude[150, 150]
     assert document.undo_stack.undoText() == "Erase exclude"
-    window.act_undo.trigger()
+    window.act["undo"].trigger()
     assert document.exclude[150, 180]
-    window.act_undo.trigger()
+    window.act["undo"].trigger()
     assert not document.exclude.any()
-    window.act_redo.trigger()
+    window.act["redo"].trigger()
     excluded = document.exclude.copy()
     assert excluded.sum() > 500
 
@@ -259,11 +259,11 @@ def test_exclude_brush_strokes_are_undoable_and_reach_the_engine(qtbot, window, 
     assert engine.excludes[-1] is not None and np.array_equal(engine.excludes[-1], excluded)
     assert np.array_equal(document.exclude, excluded)  # the steering stays for the next fill
 
-    window.act_clear_exclude.trigger()
+    window.act["clear_exclude"].trigger()
     assert not document.exclude.any()
-    window.act_undo.trigger()
+    window.act["undo"].trigger()
     assert np.array_equal(document.exclude, excluded)
-    window.act_redo.trigger()
+    window.act["redo"].trigger()
     fill_stroke(qtbot, window)
     assert engine.excludes[-1] is None
 
@@ -273,11 +273,11 @@ def test_export_writes_the_exclude_area_beside_the_mask(window, photo, monkeypat
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         staticmethod(lambda parent, caption, directory, filters: (directory, filters)))
     drag(canvas, [(60, 60), (120, 80)])
-    assert window.export_mask()
+    assert window.files.export_mask()
     assert not photo.with_name("kodak_0003_mask_exclude.png").exists()  # no exclude area, no file
     canvas.set_tool(Tool.EXCLUDE)
     drag(canvas, [(150, 150), (220, 150)])
-    assert window.export_mask()
+    assert window.files.export_mask()
     mask = np.asarray(Image.open(photo.with_name("kodak_0003_mask.png")).convert("L")) > 127
     exclude = np.asarray(Image.open(photo.with_name("kodak_0003_mask_exclude.png")).convert("L")) > 127
     np.testing.assert_array_equal(mask, document.mask)
@@ -292,7 +292,7 @@ def test_a_real_fill_on_a_large_photo_borrows_nothing_from_the_excluded_area(qtb
     Image.open(photo).resize((1024, 768), Image.BICUBIC).save(large)
     window = make_window(qtbot, tmp_path, weights=str(golden_weights))
     assert window.worker.is_ready, window.worker.error
-    assert window.open_path(large)
+    assert window.files.open_path(large)
     canvas, document = window.canvas, window.document
     canvas.set_brush_size(30)
     drag(canvas, [(500, 400), (560, 420)])
@@ -300,7 +300,7 @@ def test_a_real_fill_on_a_large_photo_borrows_nothing_from_the_excluded_area(qtb
     canvas.set_brush_size(50)
     # below and right of the hole: where this model borrows three quarters or more of these pixels from, if free to
     drag(canvas, [(440, 465), (600, 465), (600, 350)])
-    assert window.fill()
+    assert window.fills.start(window.document)
     wait_for_fill(qtbot, window)
     result = window.inspector.result
     x0, y0, x1, y1 = result.box
@@ -320,5 +320,5 @@ def test_a_real_fill_on_a_large_photo_borrows_nothing_from_the_excluded_area(qtb
     canvas.zoom_to_percent(400, QPointF(view_point(canvas, 530, 410)))
     hover(qtbot, canvas, 540, 415)
     assert_shows(window, 540, 415)
-    window.act_undo.trigger()
+    window.act["undo"].trigger()
     assert_shows_nothing(window)

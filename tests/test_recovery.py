@@ -17,8 +17,10 @@ from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 import app.recovery as recovery_module  # noqa: E402
+import app.recovery_dialog as dialog_module  # noqa: E402
 from app.document import Document, FillEvidence  # noqa: E402
-from app.recovery import MANIFEST, Autosave, Crop, RecoveryFolder, pending_recoveries, recover  # noqa: E402
+from app.recovery import MANIFEST, Autosave, Crop, RecoveryFolder, pending_recoveries  # noqa: E402
+from app.recovery_dialog import recover  # noqa: E402
 from inpaint_core.imageio import read_image, read_mask, write_image  # noqa: E402
 
 from .app_helpers import FakeEngine, dialogs, fake_factory, gaps_while, make_window  # noqa: E402, F401
@@ -238,6 +240,12 @@ def test_pending_lists_the_newest_first_removes_empty_folders_and_leaves_damaged
         r.folder.release()
 
 
+def use_root(monkeypatch, root: Path) -> None:
+    """Autosave and the start-up offer both use ``root`` instead of the user's recovery folder."""
+    for module in (recovery_module, dialog_module):
+        monkeypatch.setattr(module, "default_root", lambda: root)
+
+
 def recovery_box(qtbot, window) -> QMessageBox:
     qtbot.waitUntil(lambda: window.findChild(QMessageBox) is not None, timeout=5000)
     return window.findChild(QMessageBox)
@@ -249,7 +257,7 @@ def click(box: QMessageBox, text: str) -> None:
 
 def test_recover_at_start_up_reopens_the_photo_with_its_fills_and_masks_as_one_undoable_edit(
         qtbot, tmp_path, root, monkeypatch) -> None:
-    monkeypatch.setattr(recovery_module, "default_root", lambda: root)
+    use_root(monkeypatch, root)
     source = photo_file(tmp_path)
     folder = crashed_session(root, source)
     window = make_window(qtbot, tmp_path, factory=fake_factory(FakeEngine()))
@@ -272,7 +280,7 @@ def test_recover_at_start_up_reopens_the_photo_with_its_fills_and_masks_as_one_u
 
 
 def test_discard_at_start_up_deletes_the_work(qtbot, tmp_path, root, monkeypatch) -> None:
-    monkeypatch.setattr(recovery_module, "default_root", lambda: root)
+    use_root(monkeypatch, root)
     folder = crashed_session(root, photo_file(tmp_path))
     window = make_window(qtbot, tmp_path, factory=fake_factory(FakeEngine()))
     click(recovery_box(qtbot, window), "Discard")
@@ -280,27 +288,27 @@ def test_discard_at_start_up_deletes_the_work(qtbot, tmp_path, root, monkeypatch
 
 
 def test_work_whose_photo_is_gone_is_kept_and_offered_again(qtbot, tmp_path, root, monkeypatch, dialogs) -> None:
-    monkeypatch.setattr(recovery_module, "default_root", lambda: tmp_path / "no_recovery")  # no start-up offer
+    use_root(monkeypatch, tmp_path / "no_recovery")  # no start-up offer
     source = photo_file(tmp_path)
     folder = crashed_session(root, source)
     source.unlink()
     window = make_window(qtbot, tmp_path, factory=fake_factory(FakeEngine()))
     (found,) = pending_recoveries(root)
-    assert not recover(window, found)
+    assert not recover(window, window.files, window.autosave, found)
     assert dialogs.kinds() == ["critical", "warning"]  # cannot open the photo; the work is kept
     assert str(folder) in dialogs.calls[-1][2]
     assert [r.folder.path for r in pending_recoveries(root)] == [folder]
 
 
 def test_saving_in_the_window_clears_the_autosaved_work(qtbot, tmp_path, root, monkeypatch, dialogs) -> None:
-    monkeypatch.setattr(recovery_module, "default_root", lambda: root)
+    use_root(monkeypatch, root)
     window = make_window(qtbot, tmp_path, factory=fake_factory(FakeEngine()))
-    assert window.open_path(photo_file(tmp_path))
+    assert window.files.open_path(photo_file(tmp_path))
     edit(window.document)
     window.autosave.save_now()
     window.autosave.flush()
     assert (window.autosave.folder / MANIFEST).exists()
     dialogs.answer = QMessageBox.StandardButton.Save  # yes, save over the original
-    assert window.save()
+    assert window.files.save()
     window.autosave.flush()
     assert not (window.autosave.folder / MANIFEST).exists()

@@ -6,6 +6,7 @@ import argparse
 import sys
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -14,13 +15,22 @@ from ..devices import DEVICES
 from ..imageio import FORMATS_BY_SUFFIX, read_image, read_mask, write_image
 from ..regions import DEFAULT_MARGIN, DEFAULT_WORK_SIZE, Strategy
 from ..sources import heat_colours
+from . import batch
 from .main import UserError
+
+if TYPE_CHECKING:  # torch: imported when a fill runs, never for --help
+    from ..pipeline import Inpainter
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("image", type=Path, help="the photo")
-    p.add_argument("mask", type=Path, help="mask image: white (non-zero) pixels are the hole")
-    p.add_argument("-o", "--out", type=Path, required=True, help="where to write the filled photo")
+    p.description = ("fill PHOTO MASK -o OUT, or fill PHOTOS_DIR --masks MASKS_DIR -o OUT_DIR "
+                     "(each photo with the mask of its name: NAME.* or NAME_mask.*)")
+    p.add_argument("image", type=Path, help="the photo, or a folder of photos")
+    p.add_argument("mask", type=Path, nargs="?", help="mask image: white (non-zero) pixels are the hole")
+    p.add_argument("--masks", type=Path, metavar="MASKS_DIR",
+                   help="with a folder of photos: the folder of their masks (may be the same folder)")
+    p.add_argument("-o", "--out", type=Path, required=True,
+                   help="where to write the filled photo (with a folder of photos: the folder to write into)")
     p.add_argument("--weights", type=Path, help="safetensors weights (default: the shipped weights)")
     p.add_argument("--device", default="auto", choices=DEVICES)
     p.add_argument("--strategy", default=Strategy.CROP.value, choices=[s.value for s in Strategy])
@@ -37,7 +47,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="with --save-stages: also write DIR/sources_X_Y.png, where the fill at hole pixel (X, Y) "
                         "borrowed from (heat map over the photo, the 5 strongest source patches outlined); "
                         "repeatable")
-    p.add_argument("--overwrite", action="store_true", help="allow --out to replace an existing file")
+    p.add_argument("--overwrite", action="store_true", help="allow --out to replace existing files")
     p.set_defaults(run=run)
 
 
@@ -87,7 +97,39 @@ def _stage_image(base: np.ndarray, box: tuple[int, int, int, int], region_rgb: n
     return full
 
 
+def _engine(args: argparse.Namespace) -> Inpainter:
+    from ..pipeline import Inpainter  # torch is imported only when a fill runs
+
+    return Inpainter(args.weights, device=args.device, strategy=args.strategy, work_size=args.work_size,
+                     margin=args.margin, precision=args.precision)
+
+
+def run_folder(args: argparse.Namespace) -> int:
+    if args.mask is not None or args.masks is None:
+        raise UserError(f"{args.image} is a folder: to fill every photo in it, give their masks' folder as "
+                        "--masks MASKS_DIR (and no MASK)")
+    if not args.masks.is_dir():
+        raise UserError(f"--masks {args.masks} is not a folder")
+    if args.save_stages or args.inspect:
+        raise UserError("--save-stages and --inspect work on one photo at a time, not a folder")
+    if args.out.exists() and not args.out.is_dir():
+        raise UserError(f"-o {args.out} is a file; with a folder of photos, -o names a folder")
+    if args.out.resolve() in (args.image.resolve(), args.masks.resolve()):
+        raise UserError("-o must be a folder of its own, not the photos' or the masks'")
+    jobs = batch.plan(args.image, args.masks, args.out)
+    if not jobs.jobs and not jobs.problems:
+        raise UserError(f"{args.image} holds no photos ({', '.join(sorted(FORMATS_BY_SUFFIX))})")
+    args.out.mkdir(parents=True, exist_ok=True)
+    inpainter = _engine(args) if jobs.jobs else None
+    return batch.run(jobs, lambda rgb, mask, exclude: inpainter.fill(rgb, mask, exclude=exclude).composite,
+                     overwrite=args.overwrite)
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.image.is_dir():
+        return run_folder(args)
+    if args.mask is None or args.masks is not None:
+        raise UserError("give the photo's mask: fill PHOTO MASK -o OUT (--masks is for a folder of photos)")
     if args.out.exists() and not args.overwrite:
         raise UserError(f"{args.out} exists; pass --overwrite to replace it")
     if args.out.resolve() == args.image.resolve():
@@ -107,10 +149,9 @@ def run(args: argparse.Namespace) -> int:
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     _check_inspect_points(args.inspect, mask, args.mask)
-    from ..pipeline import InpaintInputError, Inpainter  # torch: only once the inputs are known to be good
+    from ..pipeline import InpaintInputError  # torch: only once the inputs are known to be good
 
-    inpainter = Inpainter(args.weights, device=args.device, strategy=args.strategy, work_size=args.work_size,
-                          margin=args.margin, precision=args.precision)
+    inpainter = _engine(args)
     try:
         result = inpainter.fill(photo.rgb, mask, exclude=exclude)
     except InpaintInputError as exc:
