@@ -45,6 +45,7 @@ PCA_SAMPLES = 4096         # source patches the components are estimated from
 COARSEST_THICKNESS = 3.0   # the pyramid starts where the hole is about this many pixels from its border
 MIN_LEVEL_SIDE = 24        # ... and never below this many pixels on the box's shorter side
 JUMPS = (8, 4, 2, 1)       # propagation steps
+FINE_SEARCH_RADIUS = 8     # random search radius (pixels) below the coarsest level
 GUIDE_SIGMA = 4.0          # photo pixels: the blur at which the guide compares colours
 COHERENCE = 0.5            # a neighbour's continued source wins unless another is this much closer
 VOTE_QUANTILE = 0.5        # the vote's sigma^2 is this quantile of the level's match distances
@@ -104,7 +105,7 @@ class _Level:
 # -- pyramid ---------------------------------------------------------------------------------------------------------
 def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     """Separable Gaussian blur of [C, H, W] with edge replication."""
-    radius = max(1, int(math.ceil(2.5 * sigma)))
+    radius = max(1, int(math.ceil(2.5 * sigma)))  # of the Gaussian's taps
     taps = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
     kernel = torch.exp(-0.5 * (taps / sigma) ** 2)
     kernel = kernel / kernel.sum()
@@ -142,10 +143,10 @@ def _make_level(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.Tensor, 
     low = _blur(photo, max(0.5, GUIDE_SIGMA / scale))
     hole_p = _pad(hole, False)
     blocked_p = _pad(blocked, True)  # the pad ring is no source
-    touched = F.max_pool2d(blocked_p[None, None].float(), PATCH, stride=1, padding=RADIUS)[0, 0] > 0
+    touched = _within_patch(blocked_p)
     # Targets are all patches that overlap the hole, also those centred on known pixels next to it: their
     # matches must agree with the known pixels they cover, and their votes carry that into the hole's border.
-    near = F.max_pool2d(hole_p[None, None].float(), PATCH, stride=1, padding=RADIUS)[0, 0] > 0
+    near = _within_patch(hole_p)
     near[:RADIUS], near[-RADIUS:], near[:, :RADIUS], near[:, -RADIUS:] = False, False, False, False
     ty, tx = torch.nonzero(near, as_tuple=True)
     index = torch.full(hole_p.shape, -1, dtype=torch.int64, device=photo.device)
@@ -153,6 +154,13 @@ def _make_level(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.Tensor, 
     hy, hx = torch.nonzero(hole_p, as_tuple=True)
     return _Level(photo=_pad(photo), low=_pad(low), hole=hole_p, valid=~touched, index=index, ty=ty, tx=tx,
                   hy=hy, hx=hx, scale=scale)
+
+
+def _within_patch(m: torch.Tensor) -> torch.Tensor:
+    """bool: pixels whose patch holds a set pixel of ``m`` (a PATCH x PATCH max filter, as two 1-D passes)."""
+    x = m[None, None].float()
+    x = F.max_pool2d(x, (1, PATCH), stride=1, padding=(0, RADIUS))
+    return F.max_pool2d(x, (PATCH, 1), stride=1, padding=(RADIUS, 0))[0, 0] > 0
 
 
 def _downsample(x: torch.Tensor) -> torch.Tensor:
@@ -208,10 +216,19 @@ class _Descriptors:
         self.targets = self.hole_descriptors()
 
     def hole_descriptors(self) -> torch.Tensor:
+        """[N, DESCRIPTOR_SIZE + 3] descriptors of the target patches, from the current estimate."""
         lv = self.level
-        patches = _patches_at(lv.photo, lv.ty, lv.tx)
-        guide = self.guide * lv.low[:, lv.ty, lv.tx].T
-        return torch.cat([patches @ self.basis.T, guide], dim=1)
+        w = lv.shape[1]
+        colours = lv.photo.reshape(3, -1)
+        centres = lv.ty * w + lv.tx
+        # The projection summed offset by offset: one [3, N] gather each, never an [N, 147] patch matrix.
+        kernel = self.basis.view(DESCRIPTOR_SIZE, 3, PATCH * PATCH)
+        projected = torch.zeros(DESCRIPTOR_SIZE, len(centres), dtype=colours.dtype, device=colours.device)
+        dys, dxs = _patch_offsets(centres.device)
+        for k, (dy, dx) in enumerate(zip(dys.tolist(), dxs.tolist())):
+            projected.addmm_(kernel[:, :, k], colours[:, centres + (dy * w + dx)])
+        guide = self.guide * lv.low.reshape(3, -1)[:, centres]
+        return torch.cat([projected, guide]).T.contiguous()
 
     def distance(self, sy: torch.Tensor, sx: torch.Tensor) -> torch.Tensor:
         """Squared descriptor distance from each hole patch to the source patches at (sy, sx); inf if invalid."""
@@ -241,7 +258,7 @@ def _improve(desc: _Descriptors, sy: torch.Tensor, sx: torch.Tensor, dist: torch
 
 
 def _search(desc: _Descriptors, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor, candidates: int,
-            generator: torch.Generator) -> None:
+            generator: torch.Generator, radius: int | None = None) -> None:
     """One round of propagation (jump steps in four directions) and random search, in place."""
     lv = desc.level
     h, w = lv.shape
@@ -258,7 +275,7 @@ def _search(desc: _Descriptors, sy: torch.Tensor, sx: torch.Tensor, dist: torch.
                      bias=1.0 - COHERENCE)
     # Random search at radii halving from the level's size down to one pixel (the last ones align the match),
     # ``candidates`` samples spread evenly over that range.
-    radii = _halving(max(h, w))
+    radii = _halving(max(h, w) if radius is None else radius)
     for r in (radii[i * len(radii) // candidates] for i in range(candidates)) if candidates < len(radii) else radii:
         jy = torch.randint(-r, r + 1, sy.shape, generator=generator, device=sy.device)
         jx = torch.randint(-r, r + 1, sx.shape, generator=generator, device=sx.device)
@@ -378,7 +395,9 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
             desc.targets = desc.hole_descriptors()
             dist = desc.distance(sy, sx)
         for _ in range(rounds[depth]):
-            _search(desc, sy, sx, dist, settings.random_candidates, generator)
+            # Below the coarsest level the field comes from the level above: search near it only.
+            _search(desc, sy, sx, dist, settings.random_candidates, generator,
+                    radius=None if previous is None else FINE_SEARCH_RADIUS)
             _write_hole(level, _copy_centres(level, sy, sx))
             desc.targets = desc.hole_descriptors()
             dist = desc.distance(sy, sx)
