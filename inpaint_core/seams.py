@@ -42,6 +42,25 @@ def border_corrections(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, so
     return correction, (count > 0).astype(np.float32)
 
 
+def level_colours(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """``fill`` (float32 [H, W, 3]) with its colour level matched to the photo around the hole: the mean step from
+    each border pixel to its known neighbours is spread over the hole. For a fill with no sources of its own
+    (the network's), so a lighter or darker cast along a removed object (its ghost) is taken out."""
+    h, w = hole.shape
+    photo_f = photo.astype(np.float32)
+    total = np.zeros((h, w, 3), np.float32)
+    count = np.zeros((h, w), np.float32)
+    ys, xs = np.nonzero(hole)
+    for dy, dx in _NEIGHBOURS:
+        ky, kx = ys + dy, xs + dx
+        ok = (ky >= 0) & (ky < h) & (kx >= 0) & (kx < w)
+        ok[ok] &= ~hole[ky[ok], kx[ok]]
+        np.add.at(total, (ys[ok], xs[ok]), photo_f[ky[ok], kx[ok]] - fill[ys[ok], xs[ok]])
+        np.add.at(count, (ys[ok], xs[ok]), 1.0)
+    correction = np.divide(total, count[..., None], out=np.zeros_like(total), where=count[..., None] > 0)
+    return fill + membrane(correction, (count > 0).astype(np.float32), hole)
+
+
 def membrane(values: np.ndarray, weight: np.ndarray, region: np.ndarray) -> np.ndarray:
     """Smoothly interpolate ``values`` (known where ``weight`` > 0) over ``region`` by push-pull."""
     if not weight.any():
@@ -49,7 +68,9 @@ def membrane(values: np.ndarray, weight: np.ndarray, region: np.ndarray) -> np.n
     levels = [(values * weight[..., None], weight)]
     while min(levels[-1][1].shape) > 2:
         v, wt = levels[-1]
-        levels.append((cv2.pyrDown(v), cv2.pyrDown(wt)))
+        # Sums, not means, of the finer level's values and weights: a coarse pixel next to a thin hole's border
+        # is as sure of its value as the border pixels under it, so weights must not fade level by level.
+        levels.append((4 * cv2.pyrDown(v), 4 * cv2.pyrDown(wt)))
     v, wt = levels[-1]
     estimate = np.divide(v, wt[..., None], out=np.zeros_like(v), where=wt[..., None] > 1e-6)
     if not (wt > 1e-6).all():

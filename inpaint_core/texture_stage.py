@@ -14,7 +14,7 @@ import numpy as np
 
 from .model.grid import MATCHING_CELL
 from .regions import overlap
-from .seams import match_boundary
+from .seams import level_colours, match_boundary
 from .texture import PATCH, RADIUS, TextureSettings, synthesize
 
 RoundCallback = Callable[[float], None]
@@ -142,6 +142,9 @@ def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback
             if on_round is not None:
                 on_round(start + span * fraction)
 
+        # The network's fill can carry a faint cast of what was removed; level it to the surroundings first, or
+        # the guide steers the synthesis towards sources of that cast.
+        guide = level_colours(photo, guide.astype(np.float32), hole)
         result = synthesize(photo, hole, guide, exclude=exclude, init_offsets=init, seed=seed,
                             settings=job.settings, device=device, on_round=progress)
         fill = match_boundary(photo, result.image, hole, result.source_y, result.source_x)
