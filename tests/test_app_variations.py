@@ -12,6 +12,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from PySide6.QtGui import QImage  # noqa: E402
+from PySide6.QtWidgets import QGraphicsPixmapItem  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 
 from app.canvas import Tool  # noqa: E402
@@ -151,6 +153,31 @@ def test_the_inspector_shows_the_one_patch_a_synthesised_pixel_was_copied_from(q
         vary(qtbot, window)  # the next variation copies from elsewhere; the inspector follows
 
 
+def shown_pixels(panel) -> np.ndarray:
+    """The RGB values the panel's view shows (its pixmap item's image)."""
+    item = next(i for i in panel.view.scene().items() if isinstance(i, QGraphicsPixmapItem))
+    image = item.pixmap().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    return rows[:, :image.width() * 3].reshape(image.height(), image.width(), 3).copy()  # before image goes
+
+
+def test_the_flow_panel_shows_the_texture_stage_and_switches_to_the_network_attention(qtbot, window):
+    panel = window.panels["flow_rgb"]
+    texture, attention = panel.flow_buttons["texture_flow_rgb"], panel.flow_buttons["flow_rgb"]
+    fill(qtbot, window)
+    evidence = window.document.evidence
+    assert texture.isChecked() and texture.isEnabled() and texture.text() == "Texture stage"
+    np.testing.assert_array_equal(shown_pixels(panel), evidence.texture_flow_rgb)
+    QTest.mouseClick(attention, Qt.MouseButton.LeftButton)
+    assert attention.isChecked() and attention.text() == "Network attention"
+    np.testing.assert_array_equal(shown_pixels(panel), evidence.flow_rgb)
+    np.testing.assert_array_equal(shown_pixels(window.panels["refined"]), evidence.refined)  # the network's own
+    vary(qtbot, window)
+    assert attention.isChecked()  # the choice holds for the next variation
+    QTest.mouseClick(texture, Qt.MouseButton.LeftButton)
+    np.testing.assert_array_equal(shown_pixels(panel), window.document.evidence.texture_flow_rgb)
+
+
 def test_texture_from_the_photo_is_on_by_default_rebuilds_the_engine_and_is_remembered(qtbot, tmp_path, dialogs):
     built = []
 
@@ -221,5 +248,7 @@ def test_another_variation_is_disabled_after_a_fill_without_the_texture_stage(qt
     QTest.keyClick(window.canvas, Qt.Key.Key_Return, CTRL | SHIFT)
     assert not window.worker.is_busy and window.document.image.tobytes() == filled.tobytes()
     assert bar_text(window) is None
+    panel = window.panels["flow_rgb"]
+    assert not panel.flow_buttons["texture_flow_rgb"].isEnabled() and panel.flow_buttons["flow_rgb"].isChecked()
     assert window.status.fill_time_label.text().startswith("Fill ") and "texture" not in \
         window.status.fill_time_label.text()
