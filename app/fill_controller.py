@@ -104,7 +104,10 @@ class FillController(QObject):
     def step(self, document: Document | None, step: int) -> bool:
         """Show the variation ``step`` places after (negative: before) the one shown; False when there is none."""
         state = self.variations(document)
-        return state is not None and state.can_step(step) and self._show(state, state.shown + step)
+        if state is None or not state.can_step(step) or not self._show(state, state.shown + step):
+            return False
+        self.message.emit(f"{state.describe()} (seed {state.current.seed})", 3000)
+        return True
 
     def _show(self, state: Variations, index: int) -> bool:
         variation = state.items[index]

@@ -92,9 +92,10 @@ def test_another_variation_changes_only_the_hole_and_arrows_step_back_to_the_exa
     third = document.image.copy()
     assert engine.seeds == [0, 1, 2] and bar_text(window) == "Variation 3 of 3"
     assert not window.act["next_variation"].isEnabled()
-    for expected, label in ((second, "2 of 3"), (first, "1 of 3")):
+    for expected, label, seed in ((second, "2 of 3", 1), (first, "1 of 3", 0)):
         press(qtbot, window, Qt.Key.Key_Left, ALT)
         assert document.image.tobytes() == expected.tobytes() and bar_text(window) == f"Variation {label}"
+        assert window.statusBar().currentMessage() == f"Variation {label} (seed {seed})"
     press(qtbot, window, Qt.Key.Key_Left, ALT)  # no earlier one: nothing happens
     assert document.image.tobytes() == first.tobytes() and not window.act["previous_variation"].isEnabled()
     for expected in (second, third):
