@@ -144,7 +144,8 @@ class FillController(QObject):
     def _on_varied(self, document: Document | None, result: InpaintResult) -> None:
         state = self._variations
         if document is None or self.variations(document) is None:
-            self.message.emit("The photo was edited while the variation was made; it was dropped.", 5000)
+            self.message.emit("The photo changed (an edit or an undo) while the variation was made; it was "
+                              "dropped.", 5000)
             return
         composite = self._pasted(state.request, result.composite, state.weights)
         state.items.append(self._variation(result, composite, self._evidence(result)))

@@ -139,6 +139,22 @@ def test_a_variation_runs_on_the_engine_thread_and_can_be_cancelled(qtbot, windo
     assert bar_text(window) == "Variation 1 of 1" and window.act["vary"].isEnabled()
 
 
+def test_a_variation_finishing_after_the_fill_was_undone_is_dropped(qtbot, window, engine):
+    original, _ = fill(qtbot, window)
+    filled = window.document.image.copy()
+    engine.release.clear()
+    engine.started.clear()
+    QTest.keyClick(window.canvas, Qt.Key.Key_Return, CTRL | SHIFT)
+    assert engine.started.wait(10)
+    QTest.keyClick(window.canvas, Qt.Key.Key_Z, CTRL)  # undo the fill while its variation is made
+    engine.release.set()
+    wait_for_fill(qtbot, window)
+    assert window.document.image.tobytes() == original.tobytes()
+    assert "dropped" in window.statusBar().currentMessage()
+    press(qtbot, window, Qt.Key.Key_Z, CTRL | SHIFT)
+    assert window.document.image.tobytes() == filled.tobytes() and bar_text(window) == "Variation 1 of 1"
+
+
 def test_the_inspector_shows_the_one_patch_a_synthesised_pixel_was_copied_from(qtbot, window):
     fill(qtbot, window)
     canvas, inspector = window.canvas, window.inspector
