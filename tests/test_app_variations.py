@@ -79,6 +79,7 @@ def test_another_variation_changes_only_the_hole_and_arrows_step_back_to_the_exa
     filled = hole(window)
     assert bar_text(window) == "Variation 1 of 1" and window.act["vary"].isEnabled()
     assert not window.act["previous_variation"].isEnabled() and not window.act["next_variation"].isEnabled()
+    assert window.status.fill_time_label.text() == "Fill 0.02 s (network 0.01 s, texture 0.01 s)"
     history = document.undo_stack.count()
     vary(qtbot, window)
     second = document.image.copy()
