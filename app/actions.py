@@ -19,6 +19,7 @@ from .fill_controller import FillController
 from .mask_commands import MaskCommands
 
 K = QKeySequence.StandardKey
+VARY_TIP = "Re-synthesise the last fill's texture with a new seed (the network is not run again)"
 
 
 class Editor(Protocol):
@@ -87,6 +88,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("redo", "&Redo", _on_document(Document.redo), (K.Redo,), "redo", "Redo"),
     ActionSpec("fill", "&Fill", lambda e: e.fills.start(e.document), ("Ctrl+Return", "F"), "fill",
                "Fill the masked area with the model"),
+    ActionSpec("vary", "Another &Variation", lambda e: e.fills.vary(e.document), ("Ctrl+Shift+Return",),
+               "variation", VARY_TIP),
+    ActionSpec("previous_variation", "&Previous Variation", lambda e: e.fills.step(e.document, -1),
+               ("Alt+Left",), "variation-previous", "Show the variation made before this one, in place of the fill"),
+    ActionSpec("next_variation", "N&ext Variation", lambda e: e.fills.step(e.document, 1), ("Alt+Right",),
+               "variation-next", "Show the variation made after this one, in place of the fill"),
     ActionSpec("cancel_fill", "Cancel Fill", lambda e: e.fills.cancel(), ("Esc",), "cancel", "Stop the running fill",
                needs_document=False),
     ActionSpec("clear_mask", "C&lear Mask", _on_document(Document.clear_mask), (K.Delete,), "clear-mask",
@@ -147,14 +154,15 @@ CANVAS_KEYS: tuple[tuple[str, str], ...] = (
 RECENT, PANELS = "@recent", "@panels"   # places in the menus the window fills in
 MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
     ("&File", ("open", RECENT, None, "save", "save_as", "export_mask", None, "close", "quit")),
-    ("&Edit", ("undo", "redo", None, "fill", "cancel_fill", None, "clear_mask", "invert_mask", "grow_mask",
-               "shrink_mask", None, "clear_exclude")),
+    ("&Edit", ("undo", "redo", None, "fill", "vary", "previous_variation", "next_variation", "cancel_fill", None,
+               "clear_mask", "invert_mask", "grow_mask", "shrink_mask", None, "clear_exclude")),
     ("&Tools", (*(f"tool_{t.value}" for t in Tool), None, "brush_smaller", "brush_bigger")),
     ("&View", ("zoom_in", "zoom_out", "fit", "actual_pixels", "zoom_to_fill", None, "compare", None, PANELS)),
     ("&Help", ("shortcuts", None, "about")),
 )
 TOOLBAR_START = ("open", "save", None, "undo", "redo", None, *(f"tool_{t.value}" for t in Tool))
-TOOLBAR_END = ("clear_mask", "invert_mask", "clear_exclude", None, "fill", None, "fit", "actual_pixels", "compare")
+TOOLBAR_END = ("clear_mask", "invert_mask", "clear_exclude", None, "fill", "vary", None, "fit", "actual_pixels",
+               "compare")
 
 
 def sequences(keys: Sequence[str | QKeySequence.StandardKey]) -> list[QKeySequence]:
@@ -174,6 +182,13 @@ def key_text(keys: Sequence[QKeySequence]) -> str:
                      if sequence[0].key().value < Qt.Key.Key_Back.value)
 
 
+def set_tip(action: QAction, tip: str) -> None:
+    """The action's tooltip (``tip`` with the keys it answers to) and status tip; its name when ``tip`` is empty."""
+    shown = key_text(action.shortcuts())
+    action.setToolTip(f"{tip} ({shown})" if tip and shown else tip or action.text().replace("&", ""))
+    action.setStatusTip(tip)
+
+
 def build_actions(parent: QWidget, editor: Editor, specs: Sequence[ActionSpec] = ACTIONS) -> dict[str, QAction]:
     """One QAction per spec, added to ``parent`` so its shortcut works even where no menu or toolbar shows it."""
     actions: dict[str, QAction] = {}
@@ -182,12 +197,8 @@ def build_actions(parent: QWidget, editor: Editor, specs: Sequence[ActionSpec] =
         action = QAction(spec.text, parent)
         action.setObjectName(spec.name)
         action.setData(spec.icon)
-        keys = sequences(spec.keys)
-        action.setShortcuts(keys)
-        shown = key_text(keys)
-        tip = f"{spec.tip} ({shown})" if spec.tip and shown else spec.tip
-        action.setToolTip(tip or spec.text.replace("&", ""))
-        action.setStatusTip(spec.tip)
+        action.setShortcuts(sequences(spec.keys))
+        set_tip(action, spec.tip)
         action.setCheckable(spec.checkable)
         if spec.group is not None:
             groups.setdefault(spec.group, QActionGroup(parent)).addAction(action)
@@ -201,6 +212,7 @@ def fill_menus(bar: QMenuBar, actions: dict[str, QAction], places: dict[str, Cal
     """The menu bar from MENUS; ``places`` fill in the entries that are not actions (recent files, panels)."""
     for title, entries in MENUS:
         menu = bar.addMenu(title)
+        menu.setToolTipsVisible(True)  # a disabled entry's tooltip says why (Another Variation)
         for entry in entries:
             if entry is None:
                 menu.addSeparator()

@@ -198,7 +198,8 @@ class SourceBoxItem(QGraphicsItem):
         self.tag.set_text(f"{rank}: {weight:.0%}")
         # a "0%" tag says nothing and, sources lying side by side, often covers a stronger one's tag
         self.tag.setVisible(weight >= TAG_MIN_WEIGHT)
-        self.setToolTip(f"Source {rank}: {weight:.1%} of the attention, pixels ({x0}, {y0})–({x1}, {y1})")
+        self.setToolTip(f"Source {rank}: {weight:.1%} of what the pixel was made from, pixels ({x0}, {y0})–({x1}, "
+                        f"{y1})")
 
     def set_view_scale(self, scale: float) -> None:
         """The view's screen pixels per image pixel: the outline's width on screen is fixed, so the room it needs

@@ -34,7 +34,8 @@ class Docks:
             canvas.visibleRegionChanged.connect(panel.view.show_region)
         docks = [self.settings, *self.panel_docks.values()]
         window.resizeDocks(docks, [300] * len(docks), Qt.Orientation.Horizontal)
-        window.resizeDocks(docks, [230, 180, 180, 180], Qt.Orientation.Vertical)  # settings: six rows
+        # settings: seven rows; the flow panel: its switch above the view
+        window.resizeDocks(docks, [262, 165, 165, 195], Qt.Orientation.Vertical)
 
     def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
         dock = QDockWidget(title, self._window)

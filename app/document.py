@@ -14,6 +14,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from inpaint_core.imageio import LoadedImage
 
+from .patches import Patch, StrokeRecorder, bounding_box, diff_patch
 from .raster import Footprint, clip_footprint
 
 MASK_LAYERS = ("mask", "exclude")
@@ -21,42 +22,6 @@ MASK_LAYERS = ("mask", "exclude")
 # Each photo-changing command gets a fresh token; the photo's current token says which edit state it is in, so
 # "modified since saved" and "changed while a fill was running" survive any mix of undo and redo.
 _image_states = itertools.count(1)
-
-
-@dataclass(frozen=True)
-class Patch:
-    """The before and after pixels of one rectangle of one layer ("image", "mask" or "exclude")."""
-
-    layer: str
-    x: int
-    y: int
-    before: np.ndarray
-    after: np.ndarray
-
-    @property
-    def rect(self) -> QRect:
-        return QRect(self.x, self.y, self.before.shape[1], self.before.shape[0])
-
-
-def bounding_box(changed: np.ndarray) -> tuple[int, int, int, int] | None:
-    """(x0, y0, x1, y1), end-exclusive, of the True pixels of a 2-D array; None when there are none."""
-    rows = np.flatnonzero(changed.any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(changed.any(axis=0))
-    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
-
-
-def diff_patch(layer: str, before: np.ndarray, after: np.ndarray, x: int, y: int) -> Patch | None:
-    """The smallest patch turning ``before`` into ``after`` (both placed at x, y); None when they are equal."""
-    changed = before != after
-    if changed.ndim == 3:
-        changed = changed.any(axis=2)
-    box = bounding_box(changed)
-    if box is None:
-        return None
-    bx0, by0, bx1, by1 = box
-    return Patch(layer, x + bx0, y + by0, before[by0:by1, bx0:bx1].copy(), after[by0:by1, bx0:bx1].copy())
 
 
 @dataclass(frozen=True)
@@ -68,6 +33,7 @@ class FillEvidence:
     refined: np.ndarray
     flow_rgb: np.ndarray
     seconds: float
+    texture_flow_rgb: np.ndarray | None = None   # where the texture stage copied from; None without the stage
 
 
 @dataclass(frozen=True)
@@ -111,6 +77,20 @@ class FillCommand(PatchCommand):
         self._evidence_before = document.evidence
         self._evidence_after = evidence
 
+    @property
+    def evidence(self) -> FillEvidence:
+        """The evidence of the fill this command applies."""
+        return self._evidence_after
+
+    def replace_image(self, patch: Patch | None, evidence: FillEvidence) -> int:
+        """Make this fill apply another result for the same hole (a variation): ``patch`` instead of the image
+        patch, ``evidence`` instead of the evidence. Returns the photo's new state token: the pixels differ from
+        any saved copy of the earlier result."""
+        self.patches = tuple([p for p in self.patches if p.layer != "image"] + ([patch] if patch else []))
+        self._evidence_after = evidence
+        self._state_after = next(_image_states)
+        return self._state_after
+
     def redo(self) -> None:
         super().redo()
         self._doc._set_evidence(self._evidence_after)
@@ -135,47 +115,6 @@ class InvertCommand(QUndoCommand):
         self._doc._invert(self._layer)
 
 
-class _StrokeRecorder:
-    """Remembers a layer's original tiles the first time a live stroke touches them, so the finished stroke can
-    become a patch without snapshotting the whole layer when the stroke starts."""
-
-    TILE = 64
-
-    def __init__(self, layer: str, values: np.ndarray) -> None:
-        self.layer = layer
-        self._values = values
-        self._tiles: dict[tuple[int, int], np.ndarray] = {}
-        self.box: tuple[int, int, int, int] | None = None
-
-    def touch(self, x0: int, y0: int, x1: int, y1: int) -> None:
-        t = self.TILE
-        for ty in range(y0 // t, (y1 - 1) // t + 1):
-            for tx in range(x0 // t, (x1 - 1) // t + 1):
-                if (ty, tx) not in self._tiles:
-                    self._tiles[ty, tx] = self._values[ty * t:(ty + 1) * t, tx * t:(tx + 1) * t].copy()
-        if self.box is None:
-            self.box = (x0, y0, x1, y1)
-        else:
-            bx0, by0, bx1, by1 = self.box
-            self.box = (min(bx0, x0), min(by0, y0), max(bx1, x1), max(by1, y1))
-
-    def patch(self) -> Patch | None:
-        if self.box is None:
-            return None
-        x0, y0, x1, y1 = self.box
-        after = self._values[y0:y1, x0:x1]
-        before = after.copy()
-        t = self.TILE
-        for (ty, tx), tile in self._tiles.items():
-            # the tile's rectangle, intersected with the stroke's box, in box coordinates
-            tx0, ty0 = tx * t, ty * t
-            ix0, iy0 = max(tx0, x0), max(ty0, y0)
-            ix1, iy1 = min(tx0 + tile.shape[1], x1), min(ty0 + tile.shape[0], y1)
-            if ix1 > ix0 and iy1 > iy0:
-                before[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] = tile[iy0 - ty0:iy1 - ty0, ix0 - tx0:ix1 - tx0]
-        return diff_patch(self.layer, before, after, x0, y0)
-
-
 class Document(QObject):
     """One open photo. Views listen to the signals; every change goes through the undo stack."""
 
@@ -195,7 +134,7 @@ class Document(QObject):
         self.undo_stack = QUndoStack(self)
         self.image_state = 0
         self._saved_state = 0
-        self._stroke: _StrokeRecorder | None = None
+        self._stroke: StrokeRecorder | None = None
         self._deferred_fill: tuple[FillRequest, np.ndarray, FillEvidence] | None = None
 
     # -- facts -------------------------------------------------------------------------------------------------
@@ -240,7 +179,7 @@ class Document(QObject):
         if layer not in MASK_LAYERS:
             raise ValueError(f"strokes paint a mask layer, not {layer!r}")
         self.end_stroke("Stroke")
-        self._stroke = _StrokeRecorder(layer, self.layer(layer))
+        self._stroke = StrokeRecorder(layer, self.layer(layer))
 
     def paint(self, footprint: Footprint, value: bool) -> None:
         """Paint a dab of the current stroke: set the footprint's pixels of the stroke's layer to ``value``."""
@@ -322,6 +261,47 @@ class Document(QObject):
         else:
             self._push_fill(request, composite, evidence)
         return True
+
+    def holds_fill(self, evidence: FillEvidence) -> bool:
+        """Whether the fill that gave ``evidence`` is the last edit in the history (applied or undone), or is
+        waiting for the stroke being painted to end; any later edit makes it false for good."""
+        if self._deferred_fill is not None and self._deferred_fill[2] is evidence:
+            return True
+        return (fill := self._last_fill()) is not None and fill.evidence is evidence
+
+    def shows_fill(self, evidence: FillEvidence) -> bool:
+        """Whether the photo is the result of the fill that gave ``evidence``, with no edit after it."""
+        stack = self.undo_stack
+        return (fill := self._last_fill()) is not None and fill.evidence is evidence and stack.index() == stack.count()
+
+    def replace_fill(self, evidence: FillEvidence, pixels: np.ndarray, replacement: FillEvidence) -> bool:
+        """Swap the last fill's result (``evidence``) for another one of the same hole, in place: ``pixels`` (uint8,
+        covering ``replacement.box``) become the photo there and the fill's undo step, which still undoes to the
+        photo before the fill, now redoes to them. False, changing nothing, when the photo no longer shows that
+        fill as its last edit."""
+        fill = self._last_fill()
+        if fill is None or not self.shows_fill(evidence):
+            return False
+        x0, y0, x1, y1 = replacement.box
+        if replacement.box != evidence.box or pixels.shape != (y1 - y0, x1 - x0, 3) or pixels.dtype != np.uint8:
+            raise ValueError(f"a variation must cover the fill's box {evidence.box} (got {replacement.box}, "
+                             f"{pixels.shape} {pixels.dtype})")
+        # the photo before the fill, over the box: the fill changed only what its image patch covers
+        before = self.image[y0:y1, x0:x1].copy()
+        for patch in fill.patches:
+            if patch.layer == "image":
+                h, w = patch.before.shape[:2]
+                before[patch.y - y0:patch.y - y0 + h, patch.x - x0:patch.x - x0 + w] = patch.before
+        state = fill.replace_image(diff_patch("image", before, pixels, x0, y0), replacement)
+        self._write("image", x0, y0, pixels)
+        self._set_image_state(state)
+        self._set_evidence(replacement)
+        return True
+
+    def _last_fill(self) -> FillCommand | None:
+        stack = self.undo_stack
+        last = stack.command(stack.count() - 1) if stack.count() else None
+        return last if isinstance(last, FillCommand) else None
 
     def _push_fill(self, request: FillRequest, composite: np.ndarray, evidence: FillEvidence) -> None:
         patches = []

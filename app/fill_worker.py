@@ -1,6 +1,7 @@
-"""Runs the engine off the UI thread: loading the model, and fills with progress, cancel and errors as signals.
+"""Runs the engine off the UI thread: loading the model, and fills (and variations of the last one) with progress,
+cancel and errors as signals.
 
-One QThread does both, in the order asked, so a fill asked for while the model is (re)loading runs right after it.
+One QThread does all, in the order asked, so a fill asked for while the model is (re)loading runs right after it.
 The engine (and with it torch) is imported in that thread, which keeps the editor's start-up quick.
 """
 from __future__ import annotations
@@ -31,6 +32,7 @@ class EngineSettings:
     weights: str | None = None   # None: the weights shipped in weights/
     device: str = "auto"         # "auto", "cpu" or "cuda"
     strategy: str = Strategy.CROP.name
+    texture: str = "photo"       # "photo": the texture stage follows the network; "network": the network alone
 
 
 @dataclass(frozen=True)
@@ -49,12 +51,19 @@ class Engine(Protocol):
 
     def fill(self, image: np.ndarray, mask: np.ndarray, *, exclude: np.ndarray | None = None,
              progress: Callable[[float, str], None] | None = None,
-             cancel: threading.Event | None = None) -> InpaintResult:
+             cancel: threading.Event | None = None, seed: int | None = None) -> InpaintResult:
         """Fill the True pixels of ``mask``; report progress; raise FillCancelled soon after ``cancel`` is set."""
+        ...
+
+    def vary(self, result: InpaintResult, seed: int, *, progress: Callable[[float, str], None] | None = None,
+             cancel: threading.Event | None = None) -> InpaintResult:
+        """Re-run the texture stage of ``result`` with ``seed``; ValueError when it was made without the stage."""
         ...
 
 
 EngineFactory = Callable[[EngineSettings], tuple[Engine, EngineInfo]]
+# What a job does with the engine, given the progress callback and the cancel event (runs in the engine's thread).
+EngineWork = Callable[[Engine, Callable[[float, str], None], threading.Event], "InpaintResult"]
 
 
 def load_inpainter(settings: EngineSettings) -> tuple[Engine, EngineInfo]:
@@ -64,7 +73,8 @@ def load_inpainter(settings: EngineSettings) -> tuple[Engine, EngineInfo]:
     devices = tuple(Inpainter.available_devices())
     # a GPU chosen on another machine (settings travel) falls back to automatic rather than failing
     device = settings.device if settings.device == "auto" or settings.device in devices else "auto"
-    engine = Inpainter(weights=settings.weights, device=device, strategy=Strategy[settings.strategy])
+    engine = Inpainter(weights=settings.weights, device=device, strategy=Strategy[settings.strategy],
+                       texture=settings.texture)
     card = engine.card
     return engine, EngineInfo(engine.device, card.name, card.source, card.notes, devices)
 
@@ -103,7 +113,7 @@ class _EngineJob(QObject):
         self.loaded.emit(generation, info)
 
     @Slot(int, object, object)
-    def fill(self, fill_id: int, request: FillRequest, cancel: threading.Event) -> None:
+    def run(self, fill_id: int, work: EngineWork, cancel: threading.Event) -> None:
         if cancel.is_set():
             self.cancelled.emit(fill_id)
             return
@@ -111,9 +121,7 @@ class _EngineJob(QObject):
             self.failed.emit(fill_id, f"Cannot fill: {self._load_error}")
             return
         try:
-            result = self._engine.fill(request.image, request.mask, exclude=request.exclude,
-                                       progress=lambda fraction, text: self.progress.emit(fill_id, fraction, text),
-                                       cancel=cancel)
+            result = work(self._engine, lambda fraction, text: self.progress.emit(fill_id, fraction, text), cancel)
         except Exception as exc:  # noqa: BLE001 - a failed fill is a message, never a crash of the editor
             if cancel.is_set():
                 self.cancelled.emit(fill_id)
@@ -142,7 +150,7 @@ class FillWorker(QObject):
     busyChanged = Signal(bool)
 
     _loadRequested = Signal(int, object)
-    _fillRequested = Signal(int, object, object)
+    _runRequested = Signal(int, object, object)
 
     def __init__(self, factory: EngineFactory = load_inpainter, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -151,7 +159,7 @@ class FillWorker(QObject):
         self._job = _EngineJob(factory)
         self._job.moveToThread(self._thread)
         self._loadRequested.connect(self._job.load)
-        self._fillRequested.connect(self._job.fill)
+        self._runRequested.connect(self._job.run)
         self._job.loaded.connect(self._on_loaded)
         self._job.loadFailed.connect(self._on_load_failed)
         self._job.progress.connect(self._on_progress)
@@ -192,13 +200,23 @@ class FillWorker(QObject):
 
     def start(self, request: FillRequest) -> bool:
         """Start a fill; False (and nothing started) while another one runs."""
+        return self._begin(request, lambda engine, progress, cancel: engine.fill(
+            request.image, request.mask, exclude=request.exclude, progress=progress, cancel=cancel))
+
+    def vary(self, request: FillRequest, result: InpaintResult, seed: int) -> bool:
+        """Start another variation of ``result``, the fill of ``request`` (which ``finished`` reports again);
+        False (and nothing started) while another job runs."""
+        return self._begin(request, lambda engine, progress, cancel: engine.vary(
+            result, seed, progress=progress, cancel=cancel))
+
+    def _begin(self, request: FillRequest, work: EngineWork) -> bool:
         if self._current is not None:
             return False
         fill_id = next(self._fill_ids)
         cancel = threading.Event()
         self._current = (fill_id, request, cancel)
         self.busyChanged.emit(True)
-        self._fillRequested.emit(fill_id, request, cancel)
+        self._runRequested.emit(fill_id, work, cancel)
         return True
 
     def cancel(self) -> None:

@@ -1,9 +1,11 @@
-"""The attention inspector: point at a pixel the last fill made and see where contextual attention borrowed it
-from, as a heat map over the photo, the strongest source patches outlined, and a marker on the flow panel.
+"""The source inspector: point at a pixel the last fill made and see where it came from, as a heat map over the
+photo, the strongest source patches outlined, and a marker on the evidence panels. The sources are the fill's own
+(``InpaintResult.evidence()``): the one patch the texture stage copied a pixel from, when the stage ran; the
+patches contextual attention borrowed from, otherwise.
 
-Attention is computed per matching cell (8x8 model pixels), so every pixel of a cell has the same sources: what is
-shown is cached per cell and moving inside a cell only moves the marker. Hover updates are throttled to one per
-HOVER_INTERVAL_MS, always ending on where the pointer stopped.
+Attention is computed per matching cell (8x8 model pixels), so every pixel of a cell has the same sources, and the
+texture stage's per pixel: what is shown is cached per cell (or pixel), and moving inside a cell only moves the
+marker. Hover updates are throttled to one per HOVER_INTERVAL_MS, always ending on where the pointer stopped.
 """
 from __future__ import annotations
 
@@ -38,12 +40,14 @@ HEAT_Z, BOX_Z, MARK_Z = 2.0, 3.0, 4.0  # above the masks (0.5, 1), below selecti
 
 @dataclass(frozen=True)
 class CellSources:
-    """What one attention cell borrowed: its heat map rendered over ``box``, and the strongest source patches."""
+    """What one attention cell borrowed, or the patch one synthesised pixel was copied from: its heat map rendered
+    over ``box``, and the strongest source patches."""
 
     box: tuple[int, int, int, int]
     overlay: BufferImage
     top: list[tuple[tuple[int, int, int, int], float]]
     total: float   # the cell's whole attention weight (just under 1)
+    copied: bool = False   # made by the texture stage: ``top`` is the one patch it was copied from
 
     @property
     def nbytes(self) -> int:
@@ -71,7 +75,11 @@ def percent(weight: float) -> str:
 
 
 def sources_text(x: int, y: int, cell: CellSources) -> str:
-    """The tooltip: each outlined source's share of the attention at pixel (x, y)."""
+    """The tooltip: the patch pixel (x, y) was copied from, or each outlined source's share of its attention."""
+    if cell.copied:
+        (x0, y0, x1, y1), _ = cell.top[0]
+        return (f"Pixel ({x}, {y}) was copied from the photo's patch ({x0}, {y0})–({x1}, {y1}) by the texture "
+                "stage (its centre pixel).")
     lines = [f"Pixel ({x}, {y}) borrowed from:"]
     for rank, ((x0, y0, x1, y1), weight) in enumerate(cell.top, start=1):
         lines.append(f"{rank}. {percent(weight)} from ({x0}, {y0})–({x1}, {y1})")
@@ -241,7 +249,8 @@ class SourceInspector(QObject):
         if (x, y) != self._point:
             self.heat_item.setToolTip(sources_text(x, y, cell))
             shown = sum(weight for _, weight in cell.top)
-            self.message.emit(f"Pixel ({x}, {y}): the {len(cell.top)} outlined sources hold {shown:.0%} of its "
+            self.message.emit(f"Pixel ({x}, {y}): copied from the outlined patch by the texture stage" if cell.copied
+                              else f"Pixel ({x}, {y}): the {len(cell.top)} outlined sources hold {shown:.0%} of its "
                               "attention")
         # the original photo (before/after comparison) has no fill to explain
         visible = not self._canvas.is_comparing()
@@ -270,9 +279,8 @@ class SourceInspector(QObject):
         """The sources of pixel (x, y), from the cache or computed; None when the last fill did not make it."""
         if not self.available():
             return None
-        for index, region in enumerate(self._result.regions):
-            attention = region.attention
-            row = None if attention is None else attention.cell_of(x, y)
+        for index, sources in enumerate(self._result.evidence()):
+            row = sources.cell_of(x, y)
             if row is not None:
                 break
         else:
@@ -282,10 +290,11 @@ class SourceInspector(QObject):
         if cell is not None:
             self._cache.move_to_end(key)
             return cell
-        # The region's own map, not result.sources(): that one spans every region's box, which for two holes far
-        # apart in a large photo is most of the photo, for a map that is zero outside this region.
-        heat = attention.heat(row)
-        cell = CellSources(attention.box, render_heat(heat), attention.top(row, TOP_K), float(heat.sum()))
+        # The area's own map, not result.sources(): that one spans every region's box, which for two holes far
+        # apart in a large photo is most of the photo, for a map that is zero outside this area.
+        heat = sources.heat(row)
+        cell = CellSources(sources.box, render_heat(heat), sources.top(row, TOP_K), float(heat.sum()),
+                           copied=bool(self._result.texture))
         self._cache[key] = cell
         while sum(c.nbytes for c in self._cache.values()) > CACHE_BYTES and len(self._cache) > 1:
             self._cache.popitem(last=False)

@@ -6,8 +6,8 @@ from PySide6.QtCore import QEvent, QRectF, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QToolButton, QVBoxLayout, QWidget
 
-from .actions import (ACTIONS, PANELS, RECENT, TOOLBAR_END, TOOLBAR_START, build_actions, fill_menus,
-                      fill_toolbar)
+from .actions import (ACTIONS, PANELS, RECENT, TOOLBAR_END, TOOLBAR_START, VARY_TIP, build_actions, fill_menus,
+                      fill_toolbar, set_tip)
 from .banner import EngineBanner
 from .canvas import Canvas
 from .docks import Docks
@@ -25,6 +25,7 @@ from .settings_panel import DEVICE_LABELS, EngineSettingsPanel
 from .shortcuts_dialog import ShortcutsDialog
 from .status_bar import StatusBar
 from .tool_options import ToolOptions
+from .variation_bar import VariationBar
 
 APP_NAME = "Inpaint Studio"
 DEFAULT_SIZE = QSize(1280, 800)
@@ -63,13 +64,16 @@ class MainWindow(QMainWindow):
         self.masks = MaskCommands(self, self.prefs)
         self.fills.options = self.prefs.fill_options()
         self.settings_panel = EngineSettingsPanel(self.prefs.text("engine/device", "auto"),
-                                                  self.prefs.text("engine/strategy", "CROP"), self.fills.options)
+                                                  self.prefs.text("engine/strategy", "CROP"),
+                                                  self.prefs.text("engine/texture", "photo"), self.fills.options)
         self.docks = Docks(self, self.canvas, self.settings_panel)
         self.panels = self.docks.panels
         self.inspector = SourceInspector(self.canvas, [panel.view for panel in self.panels.values()], self)
         self.recent_menu = QMenu("Open &Recent", self)
         self.recent_menu.aboutToShow.connect(lambda: self.files.fill_recent_menu(self.recent_menu))
         self.tool_options = ToolOptions(self.canvas)
+        self.variation_bar = VariationBar(self.canvas, self.act["previous_variation"], self.act["next_variation"],
+                                          self.act["vary"])
         self._build_toolbar()
         fill_menus(self.menuBar(), self.act, {RECENT: lambda menu: menu.addMenu(self.recent_menu),
                                               PANELS: self._add_panel_toggles})
@@ -113,6 +117,7 @@ class MainWindow(QMainWindow):
         self.autosave.failed.connect(lambda message: status.showMessage(message, 10000))
         self.inspector.message.connect(lambda text: status.showMessage(text, 5000))
         self.fills.filled.connect(self._on_filled)
+        self.fills.variationsChanged.connect(self._update_actions)
         self.canvas.zoomChanged.connect(status.show_zoom)
         self.canvas.comparingChanged.connect(self._on_comparing_changed)
         for panel in self.panels.values():
@@ -142,20 +147,26 @@ class MainWindow(QMainWindow):
 
     def _save_settings(self) -> None:
         self.prefs.save_layout(self)
-        for key, value in (("brush/size", self.canvas.brush_size()), ("wand/tolerance", self.canvas.tolerance()),
-                           ("engine/device", self.settings_panel.device()),
-                           ("engine/strategy", self.settings_panel.strategy())):
+        for key, value in (("brush/size", self.canvas.brush_size()), ("wand/tolerance", self.canvas.tolerance())):
             self.prefs.set(key, value)
+        self._save_engine_settings()
         self.settings.sync()
 
-    def _configure_engine(self) -> None:
-        strategy = self.settings_panel.strategy()
-        self.worker.configure(EngineSettings(self._weights, self.settings_panel.device(),
-                                             strategy if strategy in STRATEGIES else "CROP"))
+    def _save_engine_settings(self) -> None:
+        panel = self.settings_panel
+        for key, value in (("engine/device", panel.device()), ("engine/strategy", panel.strategy()),
+                           ("engine/texture", panel.texture())):
+            self.prefs.set(key, value)
 
-    def _on_engine_settings_changed(self, device: str, strategy: str) -> None:
-        self.prefs.set("engine/device", device)
-        self.prefs.set("engine/strategy", strategy)
+    def _configure_engine(self) -> None:
+        """(Re)build the engine with the panel's settings; the worker keeps the loaded one when they are the same."""
+        panel = self.settings_panel
+        strategy = panel.strategy()
+        self.worker.configure(EngineSettings(self._weights, panel.device(),
+                                             strategy if strategy in STRATEGIES else "CROP", panel.texture()))
+
+    def _on_engine_settings_changed(self) -> None:
+        self._save_engine_settings()
         self._configure_engine()
 
     # -- theme ----------------------------------------------------------------------------------------------------
@@ -202,6 +213,14 @@ class MainWindow(QMainWindow):
         self.act["zoom_to_fill"].setEnabled(document is not None and document.evidence is not None)
         self.act["fill"].setEnabled(document is not None and self.worker.is_ready and not busy)
         self.act["cancel_fill"].setEnabled(busy)
+        cannot_vary = self.fills.cannot_vary(document)
+        self.act["vary"].setEnabled(document is not None and cannot_vary is None)
+        # disabled, its tooltip says why (with no photo the reason is plain)
+        set_tip(self.act["vary"], cannot_vary if document is not None and cannot_vary else VARY_TIP)
+        variations = self.fills.variations(document)
+        for name, step in (("previous_variation", -1), ("next_variation", 1)):
+            self.act[name].setEnabled(variations is not None and variations.can_step(step))
+        self.variation_bar.show_state(variations)
         stack = document.undo_stack if document is not None else None
         for name, can, text in (("undo", stack and stack.canUndo(), stack and stack.undoText()),
                                 ("redo", stack and stack.canRedo(), stack and stack.redoText())):
@@ -220,7 +239,9 @@ class MainWindow(QMainWindow):
 
     def _on_filled(self, evidence, result) -> None:
         self.inspector.set_result(evidence, result)
-        self.status.show_fill_time(evidence.seconds)
+        variations = self.fills.variations(self.document)
+        # the first of a fill's variations is the fill itself; the others ran the texture stage alone
+        self.status.show_fill_time(result.timings, variation=variations is not None and variations.shown > 0)
 
     def zoom_to_fill(self) -> None:
         if self.document is not None and self.document.evidence is not None:

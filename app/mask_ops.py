@@ -6,7 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .document import bounding_box
+from .patches import bounding_box
 
 Crop = tuple[int, int, np.ndarray]  # x0, y0 and the values of a rectangle of the photo
 

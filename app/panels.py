@@ -1,5 +1,6 @@
-"""The evidence panels: coarse output, refined output and the attention flow of the last fill, with the flow's
-colour-wheel legend.
+"""The evidence panels: coarse output, refined output and the flow of the last fill, with the flow's colour-wheel
+legend. The flow panel shows where the texture stage copied each pixel from when the fill had that stage, or, at
+the user's choice (and always without it), where the network's contextual attention borrowed from.
 
 Each panel lives in image coordinates and shows the same image rectangle as the canvas, so one glance compares the
 same pixels; zooming or dragging in a panel asks the canvas to move, and the canvas moves every panel.
@@ -9,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPalette, QPen, QPixmap, QResizeEvent, QWheelEvent
-from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsScene, QGraphicsView, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import (QButtonGroup, QGraphicsPixmapItem, QGraphicsRectItem, QGraphicsScene, QGraphicsView,
+                               QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget)
 
 from inpaint_core.flow import wheel_legend
 
@@ -24,9 +26,18 @@ PANELS = {
                          "guess."),
     "refined": ("Refined", "The refinement network's output over the processed region: the coarse guess sharpened "
                            "with patches copied by contextual attention. The hole's pixels become the photo."),
-    "flow_rgb": ("Attention Flow", "Where contextual attention copied each hole pixel from. The colour is the direction "
-                              "(see the wheel), paler means nearer; white copies from right next to itself."),
+    "flow_rgb": ("Flow", "Where each hole pixel was copied from: by the texture stage, or by the network's "
+                         "contextual attention. The colour is the direction (see the wheel), paler means nearer; white "
+                         "copies from right next to itself."),
 }
+# The flow panel's two views: the FillEvidence field, the switch's label, and its tooltip.
+FLOWS = {
+    "texture_flow_rgb": ("Texture stage", "Where the texture stage copied each pixel of the fill the photo shows "
+                                          "from"),
+    "flow_rgb": ("Network attention", "Where the network's contextual attention borrowed each hole pixel from (the "
+                                      "refined output's source)"),
+}
+NO_TEXTURE_TIP = "This fill ran without the texture stage (Fill Settings: Texture from the photo)"
 LEGEND_SIZE = 64
 _SCENE_LIMIT = 1e7  # lets the view centre on any point, like the canvas, whatever the region's size
 
@@ -163,7 +174,8 @@ class EvidenceView(QGraphicsView):
 
 
 class EvidencePanel(QWidget):
-    """A dock's content: one EvidenceView, plus the colour-wheel legend beside the attention view."""
+    """A dock's content: one EvidenceView; the flow panel adds the colour-wheel legend and a switch between the
+    texture stage's flow and the network's attention flow."""
 
     def __init__(self, field: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -173,11 +185,18 @@ class EvidencePanel(QWidget):
         self.title, description = PANELS[field]
         self.setToolTip(description)
         self.view = EvidenceView(self)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        layout = QHBoxLayout()
+        outer.addLayout(layout, 1)
         layout.addWidget(self.view, 1)
         self.legend: QLabel | None = None
+        self.flow_buttons: dict[str, QToolButton] = {}
+        self._evidence: FillEvidence | None = None
+        self._prefer_texture = True   # the user's choice, kept across fills (a fill without the stage overrides it)
         if field == "flow_rgb":
+            outer.insertLayout(0, self._flow_switch())
             self.legend = QLabel()
             self.legend.setPixmap(legend_pixmap(LEGEND_SIZE, self.devicePixelRatioF()))
             self.legend.setToolTip("Colour wheel: a hole pixel of a colour copies from the side of itself where "
@@ -185,8 +204,45 @@ class EvidencePanel(QWidget):
             self.legend.setContentsMargins(4, 4, 6, 6)
             layout.addWidget(self.legend, 0, Qt.AlignmentFlag.AlignBottom)
 
+    def _flow_switch(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setContentsMargins(4, 2, 4, 2)
+        group = QButtonGroup(self)
+        for field, (label, tip) in FLOWS.items():
+            button = QToolButton()
+            button.setText(label)
+            button.setToolTip(tip)
+            button.setCheckable(True)
+            button.setAutoRaise(True)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            group.addButton(button)
+            row.addWidget(button)
+            self.flow_buttons[field] = button
+        row.addStretch(1)
+        group.buttonClicked.connect(self._on_flow_chosen)
+        return row
+
+    def _on_flow_chosen(self, button: QToolButton) -> None:
+        self._prefer_texture = button is self.flow_buttons["texture_flow_rgb"]
+        self.show_evidence(self._evidence)
+
+    def shown_field(self) -> str:
+        """The FillEvidence field the panel shows."""
+        if self.flow_buttons and self._prefer_texture and self._evidence is not None \
+                and self._evidence.texture_flow_rgb is not None:
+            return "texture_flow_rgb"
+        return self.field
+
     def show_evidence(self, evidence: FillEvidence | None) -> None:
+        self._evidence = evidence
+        field = self.shown_field()
+        if self.flow_buttons:
+            texture = self.flow_buttons["texture_flow_rgb"]
+            texture.setEnabled(evidence is not None and evidence.texture_flow_rgb is not None)
+            texture.setToolTip(FLOWS["texture_flow_rgb"][1] if texture.isEnabled() or evidence is None
+                               else NO_TEXTURE_TIP)
+            self.flow_buttons[field].setChecked(True)  # the switch names what is shown
         if evidence is None:
             self.view.show_image(None, None)
         else:
-            self.view.show_image(getattr(evidence, self.field), evidence.box)
+            self.view.show_image(getattr(evidence, field), evidence.box)

@@ -29,7 +29,8 @@ from PySide6.QtCore import QLockFile, QMetaObject, QObject, QRect, QStandardPath
 
 from inpaint_core.imageio import ImageReadError, read_image, read_mask, write_atomically, write_image, write_mask
 
-from .document import Document, PatchCommand, diff_patch
+from .document import Document, PatchCommand
+from .patches import diff_patch
 
 DELAY_MS = 30_000        # after the last edit
 MAX_DELAY_MS = 120_000   # at the latest after the first unsaved edit, however long the editing goes on

@@ -13,7 +13,8 @@ from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QGraphicsRectItem, QGraphicsScene
 
 from .canvas_tools import CLICK_SLOP, BoxHandler, Modifiers, ToolHandler, ToolHost, preview_item
-from .document import Document, bounding_box
+from .document import Document
+from .patches import bounding_box
 from .raster import rect_footprint
 from .selection import Box, Hint, refine_labels, select_object, similar_region
 

@@ -1,4 +1,5 @@
-"""The fill settings panel: which device runs the model, how large photos are handled, and which model is loaded."""
+"""The fill settings panel: which device runs the model, how large photos are handled, which model is loaded,
+whether the texture stage follows the network, and how the mask is grown and pasted."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
@@ -27,10 +28,10 @@ MAX_EDGE = 64  # px: the most a mask grows or feathers before a fill
 
 
 class EngineSettingsPanel(QWidget):
-    settingsChanged = Signal(str, str)  # device ("auto", "cpu", "cuda"), strategy name
+    settingsChanged = Signal()           # device, strategy or texture changed: the engine is rebuilt with them
     fillOptionsChanged = Signal(object)  # FillOptions
 
-    def __init__(self, device: str, strategy: str, options: FillOptions = FillOptions(),
+    def __init__(self, device: str, strategy: str, texture: str = "photo", options: FillOptions = FillOptions(),
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.device_box = QComboBox()
@@ -47,6 +48,11 @@ class EngineSettingsPanel(QWidget):
         # room for a name on two lines from the start: the dock does not grow when the loaded model's name wraps
         self.model_label.setMinimumHeight(2 * self.model_label.fontMetrics().lineSpacing())
         self.model_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.texture_box = QCheckBox("Texture from the photo")
+        self.texture_box.setChecked(texture != "network")
+        self.texture_box.setToolTip("After the network, copy the photo's own texture into the fill at the photo's "
+                                    "resolution (sharper; Another Variation re-synthesises it with a new seed). "
+                                    "Off: the network's fill alone.")
         # -1 stands for "Auto": the spin box shows its special text at the minimum
         self.grow_spin = self._pixels(-1, "Auto", options.grow if options.grow is not None else -1,
                                       "Fill a little beyond the painted mask, so outlines and halos left around a "
@@ -63,11 +69,13 @@ class EngineSettingsPanel(QWidget):
         form.addRow("Device", self.device_box)
         form.addRow("Large photos", self.strategy_box)
         form.addRow("Model", self.model_label)
+        form.addRow(self.texture_box)
         form.addRow("Grow mask", self.grow_spin)
         form.addRow("Feather edge", self.feather_spin)
         form.addRow(self.on_release_box)
         self.device_box.currentIndexChanged.connect(self._emit)
         self.strategy_box.currentIndexChanged.connect(self._emit)
+        self.texture_box.toggled.connect(self._emit)
         for spin in (self.grow_spin, self.feather_spin):
             spin.valueChanged.connect(self._emit_fill_options)
         self.on_release_box.toggled.connect(self._emit_fill_options)
@@ -95,6 +103,10 @@ class EngineSettingsPanel(QWidget):
     def strategy(self) -> str:
         return self.strategy_box.currentData()
 
+    def texture(self) -> str:
+        """The engine's texture setting: "photo" (the texture stage runs) or "network"."""
+        return "photo" if self.texture_box.isChecked() else "network"
+
     def show_loading(self) -> None:
         self.model_label.setText("Loading…")
         self.model_label.setToolTip("")
@@ -121,4 +133,4 @@ class EngineSettingsPanel(QWidget):
         self.device_box.blockSignals(False)
 
     def _emit(self) -> None:
-        self.settingsChanged.emit(self.device(), self.strategy())
+        self.settingsChanged.emit()

@@ -2,6 +2,8 @@
 model runs and how long the last fill took."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
@@ -22,7 +24,7 @@ class StatusBar(QStatusBar):
         self.size_label = self._label("Photo size in pixels")
         self.zoom_label = self._label("Zoom: 100 % is one photo pixel per screen pixel")
         self.device_label = self._label("Where the model runs")
-        self.fill_time_label = self._label("How long the last fill took")
+        self.fill_time_label = self._label("How long the last fill took: the network and the texture stage")
         for widget in (self.progress_bar, self.cancel_button, self.size_label, self.zoom_label, self.device_label,
                        self.fill_time_label):
             self.addPermanentWidget(widget)
@@ -58,5 +60,18 @@ class StatusBar(QStatusBar):
     def show_device(self, text: str) -> None:
         self.device_label.setText(text)
 
-    def show_fill_time(self, seconds: float | None) -> None:
-        self.fill_time_label.setText("" if seconds is None else f"Fill {seconds:.2f} s")
+    def show_fill_time(self, timings: Mapping[str, float] | None, variation: bool = False) -> None:
+        """How long the fill shown took (the engine's timings), with its two stages when the texture stage ran;
+        a variation ran the texture stage alone."""
+        if timings is None:
+            self.fill_time_label.setText("")
+            return
+        total = timings.get("total", 0.0)
+        texture = timings.get("texture")
+        if variation:
+            text = f"Variation {total:.2f} s"
+        elif texture is None:
+            text = f"Fill {total:.2f} s"
+        else:
+            text = f"Fill {total:.2f} s (network {total - texture:.2f} s, texture {texture:.2f} s)"
+        self.fill_time_label.setText(text)

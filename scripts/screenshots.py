@@ -1,6 +1,6 @@
 """Screenshots of the editor for the README: before and after a fill, in a light and a dark theme, the
-attention inspector at work on a fill steered away from part of the photo, Select Object on a photo, and the
-keyboard shortcuts list.
+source inspector at work on a fill steered away from part of the photo, Select Object on a photo, the variations
+of a fill, and the keyboard shortcuts list.
 
     xvfb-run -s "-screen 0 1600x1000x24" sh -c 'openbox & QT_QPA_PLATFORM=xcb .venv/bin/python scripts/screenshots.py'
     QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py [--weights FILE] [--out docs/screenshots]
@@ -178,6 +178,27 @@ def shoot_select_object(weights: str | None, out: Path, workdir: Path) -> None:
     window.close()
 
 
+def shoot_variations(weights: str | None, out: Path, workdir: Path) -> None:
+    """The tower filled (Ctrl+Return), two more variations (Ctrl+Shift+Return), then back one (Alt+Left): the bar
+    over the canvas reads "Variation 2 of 3". Every step is the real key, as a user presses it."""
+    window = open_editor(weights, workdir, "variations", PHOTO)
+    canvas = window.canvas
+    activate(window)
+    window.document.apply_footprint("mask", polygon_footprint(TOWER), True, "Lasso")
+    ctrl, shift, alt = (Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier,
+                        Qt.KeyboardModifier.AltModifier)
+    for key, modifiers in ((Qt.Key.Key_Return, ctrl), (Qt.Key.Key_Return, ctrl | shift),
+                           (Qt.Key.Key_Return, ctrl | shift), (Qt.Key.Key_Left, alt)):
+        QTest.keyClick(canvas, key, modifiers)
+        wait(lambda: not window.worker.is_busy)
+    wait(lambda: window.variation_bar.isVisible() and window.variation_bar.label.text() == "Variation 2 of 3",
+         timeout_s=10)
+    QTest.qWait(50)
+    window.grab().save(str(out / "variations.png"))
+    window.document.mark_saved()
+    window.close()
+
+
 def shoot_shortcuts(weights: str | None, out: Path, workdir: Path) -> None:
     """Help > Keyboard Shortcuts (F1) over the editor, a search typed in: the screen as it looks."""
     window = open_editor(weights, workdir, "keys", PHOTO)
@@ -219,6 +240,7 @@ def main() -> int:
         weights = args.weights or default_or_golden_weights(workdir)
         shoot(weights, out, "", workdir, inspector=True)
         shoot_select_object(weights, out, workdir)
+        shoot_variations(weights, out, workdir)
         shoot_shortcuts(weights, out, workdir)
         app.setPalette(dark_palette())
         shoot(weights, out, "_dark", workdir)

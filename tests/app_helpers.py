@@ -6,7 +6,7 @@ import os
 import shutil
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -22,6 +22,8 @@ from app.canvas import Canvas  # noqa: E402
 from app.fill_worker import EngineInfo, EngineSettings  # noqa: E402
 from app.main_window import MainWindow  # noqa: E402
 from inpaint_core.pipeline import FillCancelled, InpaintResult  # noqa: E402
+from inpaint_core.texture import TextureSettings  # noqa: E402
+from inpaint_core.texture_stage import TextureJob, TextureSources  # noqa: E402
 
 from .conftest import EVAL_DIR  # noqa: E402
 
@@ -64,19 +66,34 @@ def dialogs(monkeypatch: pytest.MonkeyPatch) -> Dialogs:
     return record
 
 
+def texture_colour(seed: int) -> tuple[int, int, int]:
+    """The colour the stand-in's texture stage paints with ``seed``: another seed, another colour."""
+    return (40 * seed % 256, 0, 255)
+
+
+def texture_source(seed: int) -> tuple[int, int]:
+    """(x, y) of the photo pixel every hole pixel of the stand-in's texture stage copies with ``seed``."""
+    return 8 + seed, 8
+
+
 class FakeEngine:
     """Stands in for Inpainter where the model's numbers do not matter: fills the hole with one colour, can wait
-    on an event (to test cancel and responsiveness) or raise."""
+    on an event (to test cancel and responsiveness) or raise. With ``texture``, a stand-in texture stage follows:
+    the hole painted with ``texture_colour(seed)``, every pixel copied from ``texture_source(seed)``, and
+    ``vary`` re-runs only that."""
 
-    def __init__(self, colour: tuple[int, int, int] = (0, 255, 0), error: Exception | None = None) -> None:
+    def __init__(self, colour: tuple[int, int, int] = (0, 255, 0), error: Exception | None = None,
+                 texture: bool = False) -> None:
         self.colour = colour
         self.error = error
+        self.texture = texture
         self.release = threading.Event()
         self.release.set()
         self.started = threading.Event()
         self.calls = 0
+        self.seeds: list[int] = []   # of every texture stage run, fills and variations
 
-    def fill(self, image, mask, *, exclude=None, progress=None, cancel=None) -> InpaintResult:
+    def _wait(self, cancel) -> None:
         self.calls += 1
         self.started.set()
         while not self.release.wait(0.01):
@@ -84,13 +101,39 @@ class FakeEngine:
                 raise FillCancelled()
         if self.error is not None:
             raise self.error
+
+    def fill(self, image, mask, *, exclude=None, progress=None, cancel=None, seed=None) -> InpaintResult:
+        self._wait(cancel)
         if progress is not None:
             progress(0.5, "filling")
         composite = image.copy()
         composite[mask] = self.colour
         region = np.full_like(image, 128)
-        return InpaintResult(composite=composite, box=(0, 0, image.shape[1], image.shape[0]), coarse=region,
-                             refined=region, flow_rgb=region, timings={"total": 0.01})
+        result = InpaintResult(composite=composite, box=(0, 0, image.shape[1], image.shape[0]), coarse=region,
+                               refined=region, flow_rgb=region, timings={"total": 0.01})
+        if not self.texture:
+            return result
+        job = TextureJob(photo=image, hole=mask, exclude=exclude, guides=[], settings=TextureSettings())
+        return self._textured(result, job, 0 if seed is None else seed)
+
+    def vary(self, result, seed, *, progress=None, cancel=None) -> InpaintResult:
+        self._wait(cancel)
+        if result.texture_job is None:
+            raise ValueError("this fill has no texture stage to vary")
+        if progress is not None:
+            progress(0.5, "texture")
+        return self._textured(result, result.texture_job, seed)
+
+    def _textured(self, result: InpaintResult, job: TextureJob, seed: int) -> InpaintResult:
+        self.seeds.append(seed)
+        composite = job.photo.copy()
+        composite[job.hole] = texture_colour(seed)
+        x, y = texture_source(seed)
+        sources = TextureSources(result.box, np.where(job.hole, y, -1).astype(np.int32),
+                                 np.where(job.hole, x, -1).astype(np.int32))
+        flow = np.full_like(job.photo, 200)
+        return replace(result, composite=composite, texture=[sources], texture_flow_rgb=flow, seed=seed,
+                       texture_job=job, timings={"total": 0.02, "texture": 0.01})
 
 
 def fake_factory(engine: FakeEngine):

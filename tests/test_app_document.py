@@ -230,3 +230,77 @@ def test_modified_follows_save_undo_and_redo():
     doc.redo()
     assert not doc.is_modified
     assert changes == [True, False, True, False]
+
+
+# -- variations of a fill ----------------------------------------------------------------------------------------
+def variation(doc: Document, request, evidence: FillEvidence, colour, keep=None):
+    """Pixels over the fill's box with the hole painted ``colour`` (except where ``keep`` is True, left as the
+    photo was), and their evidence."""
+    x0, y0, x1, y1 = evidence.box
+    pixels = request.image.copy()
+    pixels[request.mask & (True if keep is None else ~keep)] = colour
+    region = np.zeros_like(request.image)
+    return pixels[y0:y1, x0:x1], FillEvidence(evidence.box, region, region, region, 0.2)
+
+
+def test_a_variation_replaces_the_fill_in_place_and_one_undo_still_restores_the_photo():
+    doc = make_document()
+    original = doc.image.copy()
+    doc.apply_footprint("mask", rect_footprint((30, 40), (90, 70)), True, "hole")
+    hole = doc.mask.copy()
+    request, composite, first = fake_fill(doc, (255, 0, 0))
+    assert doc.apply_fill(request, composite, first)
+    history = doc.undo_stack.count()
+    doc.mark_saved()
+    # the second variation leaves part of the hole as the photo was: its patch is smaller than the first's
+    keep = np.zeros_like(hole)
+    keep[40:70, 30:60] = True
+    pixels, second = variation(doc, request, first, (0, 0, 255), keep)
+    assert doc.replace_fill(first, pixels, second)
+    np.testing.assert_array_equal(doc.image, pixels)
+    assert doc.evidence is second and doc.undo_stack.count() == history
+    assert doc.is_modified  # the saved file holds the first variation
+    assert doc.holds_fill(second) and doc.shows_fill(second) and not doc.holds_fill(first)
+    doc.undo()
+    assert doc.image.tobytes() == original.tobytes()
+    np.testing.assert_array_equal(doc.mask, hole)
+    assert doc.evidence is None and not doc.shows_fill(second) and doc.holds_fill(second)
+    assert not doc.replace_fill(second, pixels, first)  # undone: nothing to replace
+    doc.redo()
+    np.testing.assert_array_equal(doc.image, pixels)
+    assert doc.evidence is second and not doc.mask.any()
+    # back to the first variation: exactly its pixels, again one undo from the original
+    first_pixels, third = variation(doc, request, second, (255, 0, 0))
+    assert doc.replace_fill(second, first_pixels, third)
+    np.testing.assert_array_equal(doc.image, composite)
+    doc.undo()
+    assert doc.image.tobytes() == original.tobytes()
+
+
+def test_a_variation_is_refused_after_another_edit_or_for_another_box():
+    doc = make_document()
+    doc.apply_footprint("mask", rect_footprint((30, 40), (90, 70)), True, "hole")
+    request, composite, evidence = fake_fill(doc)
+    doc.apply_fill(request, composite, evidence)
+    pixels, other = variation(doc, request, evidence, (0, 0, 255))
+    with pytest.raises(ValueError):
+        doc.replace_fill(evidence, pixels[1:], FillEvidence((0, 1, doc.width, doc.height), *[pixels[1:]] * 3, 0.1))
+    stroke(doc, [(200.0, 200.0)])
+    assert not doc.holds_fill(evidence) and not doc.shows_fill(evidence)
+    state = doc.image.copy()
+    assert not doc.replace_fill(evidence, pixels, other)
+    np.testing.assert_array_equal(doc.image, state)
+    doc.undo()  # the stroke undone: the fill is the photo again, but it is no longer the last edit in the history
+    assert not doc.holds_fill(evidence) and not doc.replace_fill(evidence, pixels, other)
+
+
+def test_a_fill_waiting_for_a_stroke_to_end_is_held():
+    doc = make_document()
+    doc.apply_footprint("mask", rect_footprint((10, 10), (40, 40)), True, "hole")
+    request, composite, evidence = fake_fill(doc)
+    doc.begin_stroke()
+    doc.paint(segment_footprint((200, 200), (200, 200), 6), True)
+    assert doc.apply_fill(request, composite, evidence)
+    assert doc.holds_fill(evidence) and not doc.shows_fill(evidence)
+    doc.end_stroke("stroke during fill")
+    assert doc.holds_fill(evidence) and doc.shows_fill(evidence)

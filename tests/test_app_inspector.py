@@ -95,11 +95,13 @@ def assert_shows(window, x: int, y: int) -> None:
     assert inspector.point == (x, y) and top
     assert [item.rect() for item in inspector.box_items if item.isVisible()] == [rect(box) for box, _ in top]
     tooltip = inspector.tooltip()
-    assert f"({x}, {y})" in tooltip and all(f". {percent(weight)} from" in tooltip for _, weight in top)
+    assert f"({x}, {y})" in tooltip and all(f"({x0}, {y0})–({x1}, {y1})" in tooltip for (x0, y0, x1, y1), _ in top)
+    if not result.texture:
+        assert all(f". {percent(weight)} from" in tooltip for _, weight in top)
     heat_item = inspector.heat_item
     assert heat_item.isVisible()
-    # the drawn heat map covers its region's box in photo coordinates, and is transparent where nothing was taken
-    region_box = next(r.region.box for r in result.regions if r.attention.cell_of(x, y) is not None)
+    # the drawn heat map covers its area's box in photo coordinates, and is transparent where nothing was taken
+    region_box = next(e.box for e in result.evidence() if e.cell_of(x, y) is not None)
     assert heat_item.mapRectToScene(heat_item.boundingRect()) == rect(region_box)
     bx0, by0, bx1, by1 = result.box
     rx0, ry0, rx1, ry1 = region_box

@@ -32,6 +32,7 @@ def test_the_real_engine_and_the_stand_in_have_the_interface_the_worker_calls():
     for engine in (Inpainter, FakeEngine):
         assert issubclass(engine, Engine), engine
         assert _shape(engine.fill) == _shape(Engine.fill), engine
+        assert _shape(engine.vary) == _shape(Engine.vary), engine
 
 
 def _app_imports(path: Path) -> set[str]:
