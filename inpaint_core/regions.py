@@ -66,7 +66,9 @@ class Region:
             return hole.copy()
         cx0, cy0, cx1, cy1 = self.core
         owned = np.zeros_like(hole)
-        sl = np.s_[cy0 - self.y0:cy1 - self.y0, cx0 - self.x0:cx1 - self.x0]
+        # The core is a cell of the tile grid and may begin above or left of the box (which is cut to the hole's
+        # pixels plus margin): clip it, or a negative start would count from the box's far end.
+        sl = np.s_[max(0, cy0 - self.y0):max(0, cy1 - self.y0), max(0, cx0 - self.x0):max(0, cx1 - self.x0)]
         owned[sl] = hole[sl]
         return owned
 
