@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from .cpu import configure_threads, flush_denormals, reuse_freed_memory
-from .devices import available_devices, resolve_device
+from .devices import available_devices, resolve_device, resolve_precision
 from .flow import offsets_to_rgb
 from .model.generator import InpaintGenerator
 from .model.grid import MATCHING_CELL
@@ -170,8 +170,10 @@ class Inpainter:
     weights: a safetensors file, or None for the shipped default (sha256-checked).
     device: "auto" (CUDA when present), "cpu" or "cuda".
     strategy, work_size, margin: how large photos are handled (see ``regions.py``).
-    precision: "fp32", or "bf16" to run the convolutions in bfloat16 (faster on CPUs with AMX/AVX512-BF16
-        and on recent GPUs; contextual attention stays float32). `bench --bf16` reports its PSNR cost.
+    precision: "fp32", "bf16" to run the convolutions in bfloat16 (faster on CPUs with AMX/AVX512-BF16 and on
+        recent GPUs; contextual attention stays float32), or "auto": bf16 where the device has it natively
+        (``devices.native_bf16``), else fp32. ``precision`` holds the one chosen. `bench` reports the choice
+        and its PSNR cost.
     texture: "photo" (the texture stage puts the photo's own texture into the network's fill, at the photo's
         resolution; see ``texture.py``) or "network" (the network's fill alone).
     seed: the texture stage's seed; another seed gives another plausible fill (``vary``).
@@ -201,9 +203,7 @@ class Inpainter:
         if work_size < 64 or work_size % MATCHING_CELL:
             raise ValueError(f"work_size must be a multiple of {MATCHING_CELL} and at least 64, not {work_size}")
         self.work_size, self.margin = work_size, margin
-        if precision not in ("fp32", "bf16"):
-            raise ValueError(f"precision must be 'fp32' or 'bf16', not {precision!r}")
-        self.precision = precision
+        self.precision = resolve_precision(precision, self._device)
 
     @property
     def device(self) -> str:
@@ -258,7 +258,7 @@ class Inpainter:
             job = TextureJob(photo=image, hole=mask, exclude=exclude, guides=guides, settings=self.texture_settings)
             result = self._with_texture(result, job, self.seed if seed is None else seed, progress, cancel,
                                         start=network_share)
-        timings["total"] = time.perf_counter() - started
+        result.timings["total"] = time.perf_counter() - started
         if progress is not None:
             progress(1.0, DONE_MESSAGE)
         return result

@@ -66,7 +66,8 @@ class Region:
             return hole.copy()
         cx0, cy0, cx1, cy1 = self.core
         owned = np.zeros_like(hole)
-        # The core may start before the box (it is a grid cell; the box hugs the cell's hole pixels): clip.
+        # The core is a cell of the tile grid and may begin above or left of the box (which is cut to the hole's
+        # pixels plus margin): clip it, or a negative start would count from the box's far end.
         sl = np.s_[max(0, cy0 - self.y0):max(0, cy1 - self.y0), max(0, cx0 - self.x0):max(0, cx1 - self.x0)]
         owned[sl] = hole[sl]
         return owned

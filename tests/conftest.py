@@ -68,6 +68,7 @@ def golden_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def golden_inpainter(golden_weights: Path):
+    """The network alone (texture="network"): the golden checkpoint pins the network's own numerics."""
     from inpaint_core import Inpainter
 
-    return Inpainter(golden_weights, device="cpu")
+    return Inpainter(golden_weights, device="cpu", texture="network")

@@ -21,11 +21,13 @@ def write_mask(path, shape, box) -> None:
 
 
 def test_fill_writes_result_and_stages(tmp_path) -> None:
-    """With the shipped weights: the photo filled plausibly, and each stage picture showing what its name says."""
+    """With the shipped weights and the network alone: the photo filled plausibly, and each stage picture showing
+    what its name says."""
     photo = EVAL_DIR / "kodak_0007.jpg"
     write_mask(tmp_path / "mask.png", (256, 256), (90, 150, 100, 170))
     out, stages = tmp_path / "out.png", tmp_path / "stages"
-    code = main(["fill", str(photo), str(tmp_path / "mask.png"), "-o", str(out), "--save-stages", str(stages)])
+    code = main(["fill", str(photo), str(tmp_path / "mask.png"), "-o", str(out), "--save-stages", str(stages),
+                 "--texture", "network"])
     assert code == 0
     original, filled = read_image(photo).rgb, read_image(out).rgb
     hole = np.zeros((256, 256), bool)
@@ -40,6 +42,33 @@ def test_fill_writes_result_and_stages(tmp_path) -> None:
     moved = (flow != 255).any(axis=2)
     assert moved[hole].mean() > 0.9
     assert not moved[:40].any() and not moved[200:].any()
+    assert not (stages / "texture_flow.png").exists()  # no texture stage ran
+
+
+def test_fill_with_the_photos_texture_is_seeded_and_shows_where_it_copied_from(tmp_path, capsys) -> None:
+    """The default --texture photo: only the hole changes, the refined panel keeps the network's fill,
+    texture_flow.png colours exactly the hole, and --seed picks the variation (the same seed, the same bytes)."""
+    photo = EVAL_DIR / "kodak_0007.jpg"
+    write_mask(tmp_path / "mask.png", (256, 256), (90, 150, 100, 170))
+    hole = np.zeros((256, 256), bool)
+    hole[90:150, 100:170] = True
+    original = read_image(photo).rgb
+    outputs = {}
+    for name, seed in (("a", "5"), ("b", "5"), ("c", "6")):
+        out, stages = tmp_path / f"{name}.png", tmp_path / f"stages_{name}"
+        assert main(["fill", str(photo), str(tmp_path / "mask.png"), "-o", str(out), "--seed", seed,
+                     "--save-stages", str(stages)]) == 0
+        assert f"(seed {seed})" in capsys.readouterr().out  # the summary names both stages' times and the seed
+        outputs[name] = read_image(out).rgb
+    filled = outputs["a"]
+    assert_plausible_fill(filled, original, hole)
+    refined = read_image(tmp_path / "stages_a" / "refined.png").rgb
+    assert (refined != filled).any(axis=2)[hole].mean() > 0.5
+    texture_flow = read_image(tmp_path / "stages_a" / "texture_flow.png").rgb
+    coloured = (texture_flow != 255).any(axis=2)
+    assert coloured[hole].mean() > 0.99 and not coloured[~hole].any()
+    assert np.array_equal(outputs["a"], outputs["b"])
+    assert (outputs["a"] != outputs["c"]).any(axis=2)[hole].mean() > 0.3
 
 
 def test_fill_refuses_to_overwrite_and_reports_bad_files_in_one_line(tmp_path, golden_weights) -> None:

@@ -1,5 +1,6 @@
 """``fill``: fill the white pixels of a mask image in a photo; optionally steer where the fill borrows from
-(``--exclude``) and show where it did (``--inspect``)."""
+(``--exclude``) and show where it did (``--inspect``). By default the texture stage puts the photo's own texture
+into the network's fill (``--texture photo``); ``--seed`` picks one of its variations."""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from ..devices import DEVICES
+from ..devices import DEVICES, PRECISIONS
 from ..imageio import FORMATS_BY_SUFFIX, read_image, read_mask, write_image
 from ..regions import DEFAULT_MARGIN, DEFAULT_WORK_SIZE, Strategy
 from ..sources import heat_colours
@@ -37,17 +38,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--work-size", type=int, default=DEFAULT_WORK_SIZE,
                    help="largest side the model sees; larger regions are shrunk (crop/resize strategies)")
     p.add_argument("--margin", type=int, default=DEFAULT_MARGIN, help="context around each hole (crop strategy)")
-    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
-                   help="bf16 runs the convolutions in bfloat16: faster on recent CPUs/GPUs, slightly different")
+    p.add_argument("--precision", default="fp32", choices=PRECISIONS,
+                   help="bf16 runs the convolutions in bfloat16: faster on recent CPUs/GPUs, slightly different; "
+                        "auto: bf16 where the device has it natively, else fp32")
+    p.add_argument("--texture", default="photo", choices=["photo", "network"],
+                   help="photo: the network's fill given the photo's own texture at full resolution (default); "
+                        "network: the network's fill alone")
+    p.add_argument("--seed", type=int, default=0,
+                   help="the texture stage's seed: another seed gives another plausible fill (default 0)")
     p.add_argument("--exclude", type=Path, metavar="EXCLUDE",
                    help="mask image: the fill must not borrow from its white (non-zero) pixels")
     p.add_argument("--save-stages", type=Path, metavar="DIR",
-                   help="also write coarse.png, refined.png and flow.png (full image size) into DIR")
+                   help="also write coarse.png, refined.png and flow.png (full image size) into DIR, and "
+                        "texture_flow.png (where the texture stage copied each pixel from) with --texture photo")
     p.add_argument("--inspect", type=_point, action="append", default=[], metavar="X,Y",
                    help="with --save-stages: also write DIR/sources_X_Y.png, where the fill at hole pixel (X, Y) "
-                        "borrowed from (heat map over the photo, the 5 strongest source patches outlined); "
-                        "repeatable")
-    p.add_argument("--overwrite", action="store_true", help="allow --out to replace existing files")
+                        "came from (the patch the texture stage copied; with --texture network the attention's "
+                        "heat map, its 5 strongest source patches outlined); repeatable")
+    p.add_argument("--overwrite", action="store_true", help="allow --out to replace an existing file")
     p.set_defaults(run=run)
 
 
@@ -101,7 +109,7 @@ def _engine(args: argparse.Namespace) -> Inpainter:
     from ..pipeline import Inpainter  # torch is imported only when a fill runs
 
     return Inpainter(args.weights, device=args.device, strategy=args.strategy, work_size=args.work_size,
-                     margin=args.margin, precision=args.precision)
+                     margin=args.margin, precision=args.precision, texture=args.texture, seed=args.seed)
 
 
 def run_folder(args: argparse.Namespace) -> int:
@@ -163,11 +171,16 @@ def run(args: argparse.Namespace) -> int:
         write_image(args.save_stages / "coarse.png", _stage_image(photo.rgb, result.box, result.coarse))
         write_image(args.save_stages / "refined.png", _stage_image(photo.rgb, result.box, result.refined))
         write_image(args.save_stages / "flow.png", _stage_image(white, result.box, result.flow_rgb))
+        if result.texture_flow_rgb is not None:
+            texture_flow = _stage_image(white, result.box, result.texture_flow_rgb)
+            write_image(args.save_stages / "texture_flow.png", texture_flow)
         for x, y in args.inspect:
             picture = _sources_image(result.composite, result.box, result.sources(x, y), result.top_sources(x, y),
                                      (x, y))
             write_image(args.save_stages / f"sources_{x}_{y}.png", picture)
-    model_seconds = result.timings.get("model", 0.0)
+    seconds = f"model {result.timings.get('model', 0.0):.2f} s"
+    if "texture" in result.timings:
+        seconds += f", texture {result.timings['texture']:.2f} s (seed {result.seed})"
     print(f"wrote {args.out} ({photo.size[0]}x{photo.size[1]}, {int(mask.sum())} hole pixels, "
-          f"{len(result.regions)} region(s), model {model_seconds:.2f} s on {inpainter.device})")
+          f"{len(result.regions)} region(s), {seconds} on {inpainter.device})")
     return 0
