@@ -118,7 +118,7 @@ def test_each_photo_gets_its_own_mask_and_exclude_area(tmp_path, monkeypatch):
             calls[rgb.shape, int(hole.sum())] = (hole.copy(), exclude)
             return SimpleNamespace(composite=rgb)
 
-    monkeypatch.setattr(fill_module, "Inpainter", Recorder)
+    monkeypatch.setattr("inpaint_core.pipeline.Inpainter", Recorder)  # fill imports it when it runs
     assert main(["fill", str(folder), "--masks", str(folder), "-o", str(tmp_path / "out")]) == 0
     (got_x, got_exclude_x), (got_y, got_exclude_y) = calls[(48, 64, 3), hole_x.sum()], calls[(48, 64, 3), hole_y.sum()]
     assert np.array_equal(got_x, hole_x) and np.array_equal(got_exclude_x, exclude_x)
