@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import inpaint_core.cli.fill as fill_module
 from inpaint_core.cli import batch
 from inpaint_core.cli.main import main
 from inpaint_core.imageio import read_image
