@@ -1,9 +1,13 @@
-"""Speed and memory figures of the generator, read against what the machine can do.
+"""Speed and memory figures of the generator and the fill's two stages, read against what the machine can do.
 
 Everything is measured in one run: the model at each size (median and min over repeats after warm-up), the
 machine's sustained conv2d rate on the model's most common layer (3x3, 128 -> 128), and the dense contextual
 attention against the masked fast path on the same input. Multiply-accumulates are counted from the layers
 actually run, so the achieved GFLOP/s (2 FLOPs per MAC) is a fraction of the conv ceiling anyone can check.
+Then the whole fill as the editor runs it (``Inpainter.fill``), on the same photo and hole: with the network alone
+and with the texture stage, so the stage's own time stands beside the network's. Last, the precision
+``Inpainter(precision="auto")`` picks on this device, and what bf16 costs: its time and the hole's PSNR against
+fp32.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+import cv2
 import numpy as np
 import torch
 
@@ -31,7 +36,7 @@ from .model.generator import InpaintGenerator, network_input, reach_back
 from .model.grid import MATCHING_CELL
 from .model.layers import GenDeconv, layers_that_run, resize_nearest
 from .cpu import configure_threads, flush_denormals, reuse_freed_memory
-from .devices import resolve_device
+from .devices import native_bf16, resolve_device, resolve_precision
 from .weights import DEFAULT_WEIGHTS, load_generator_state, load_weights
 
 MASK_KINDS = ("center", "box", "strokes")
@@ -57,7 +62,10 @@ class SizeFigures:
     attention_speedup: float
     attention_max_abs_diff_in_needed: float
     bf16_seconds_median: float | None = None
-    bf16_psnr_vs_fp32_db: float | None = None
+    bf16_psnr_vs_fp32_db: float | None = None   # over the hole's pixels of the refined output
+    network_fill_s: float | None = None         # Inpainter.fill, texture="network": median total
+    texture_fill_s: float | None = None         # Inpainter.fill, texture="photo": median total ...
+    texture_stage_s: float | None = None        # ... and the median of its texture stage alone
 
 
 @dataclass
@@ -68,6 +76,9 @@ class BenchReport:
     cpu: str
     conv_ceiling_gflops: float
     weights: str = ""
+    photo: str = "uniform noise"
+    auto_precision: str = "fp32"  # what Inpainter(precision="auto") runs here
+    native_bf16: bool = False
     sizes: list[SizeFigures] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -171,10 +182,21 @@ def peak_resident_mb() -> float:
     return rss / 1024 if platform.system() == "Linux" else rss / 2**20
 
 
+def bench_image(size: int, photo: np.ndarray | None) -> np.ndarray:
+    """uint8 [size, size, 3]: ``photo``'s centre square resized to ``size``, or uniform noise (seeded by the
+    size). The network's speed does not depend on the content, but the bf16 PSNR and the texture stage's
+    matches do: give a photo for those."""
+    if photo is None:
+        return np.random.default_rng(size).integers(0, 256, (size, size, 3), dtype=np.uint8)
+    h, w = photo.shape[:2]
+    side = min(h, w)
+    square = photo[(h - side) // 2:(h - side) // 2 + side, (w - side) // 2:(w - side) // 2 + side]
+    return cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA if side > size else cv2.INTER_CUBIC)
+
+
 def bench_size(model: InpaintGenerator, size: int, mask_kind: str, device: torch.device, repeats: int,
-               ceiling: float, bf16: bool) -> SizeFigures:
-    gen = torch.Generator().manual_seed(size)
-    image = (torch.rand(1, 3, size, size, generator=gen) * 2 - 1).to(device)
+               ceiling: float, bf16: bool, rgb: np.ndarray) -> SizeFigures:
+    image = (torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 127.5 - 1).to(device)
     hole = torch.from_numpy(bench_mask(mask_kind, size)).to(device)[None, None].float()
     memory = _PeakMemory(device)
 
@@ -204,7 +226,10 @@ def bench_size(model: InpaintGenerator, size: int, mask_kind: str, device: torch
             with torch.autocast(device_type=device.type, dtype=torch.bfloat16):
                 low = model(image, hole)
                 bf16_median = statistics.median(_time(lambda: model(image, hole), device, repeats))
-            bf16_psnr = psnr((low.refined * hole).float().cpu(), (reference.refined * hole).cpu(), peak=2.0)
+            # Over the hole's pixels only: outside it the fill is not used, and counting those zeros of the
+            # difference would add 10 log10(1 / hole fraction) dB.
+            inside = hole.bool().expand_as(reference.refined)
+            bf16_psnr = psnr(low.refined.float()[inside].cpu(), reference.refined[inside].cpu(), peak=2.0)
 
     grid = (size // MATCHING_CELL, size // MATCHING_CELL)
     channels = features.shape[1]
@@ -225,38 +250,89 @@ def bench_size(model: InpaintGenerator, size: int, mask_kind: str, device: torch
         attention_max_abs_diff_in_needed=diff, bf16_seconds_median=bf16_median, bf16_psnr_vs_fp32_db=bf16_psnr)
 
 
-def _model(weights: Path | None) -> tuple[InpaintGenerator, str]:
+def bench_stages(size: int, mask_kind: str, rgb: np.ndarray, weights: Path, device: str, repeats: int
+                 ) -> tuple[float, float, float]:
+    """(network fill s, texture fill s, texture stage s), medians over ``repeats`` after one warm-up each:
+    ``Inpainter.fill`` on the same photo and hole with the network alone and with the texture stage."""
+    from .pipeline import Inpainter  # the pipeline imports the texture stage: only this part needs it
+
+    mask = bench_mask(mask_kind, size)
+    network = Inpainter(weights, device=device, precision="fp32", texture="network")
+    textured = Inpainter(weights, device=device, precision="fp32", texture="photo")
+    network_s = statistics.median(_time(lambda: network.fill(rgb, mask), torch.device(device), repeats))
+    textured.fill(rgb, mask)
+    totals, stage = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        stage.append(textured.fill(rgb, mask).timings["texture"])
+        totals.append(time.perf_counter() - start)
+    return network_s, statistics.median(totals), statistics.median(stage)
+
+
+def _weights(weights: Path | None) -> Path | None:
+    return weights or (DEFAULT_WEIGHTS if DEFAULT_WEIGHTS.is_file() else None)
+
+
+def _model(path: Path | None) -> tuple[InpaintGenerator, str]:
     """Trained weights when there are any (the bf16 quality figure needs them); speed is the same with random
     ones, so the bench still runs without weights."""
     model = InpaintGenerator()
-    path = weights or (DEFAULT_WEIGHTS if DEFAULT_WEIGHTS.is_file() else None)
     if path is None:
-        return model, "random (no weights found; the bf16 PSNR is then meaningless)"
+        return model, "random (no weights found; the bf16 PSNR is then meaningless, and no fill is timed)"
     state, _ = load_weights(path)
     load_generator_state(model, state, str(path))
     return model, str(path)
 
 
 def run_bench(sizes: list[int], mask_kind: str = "center", device: str = "cpu", repeats: int = 5,
-              bf16: bool = False, weights: Path | None = None) -> BenchReport:
+              bf16: bool = False, weights: Path | None = None, photo: np.ndarray | None = None,
+              photo_name: str = "", stages: bool = True) -> BenchReport:
+    """The figures at each size. bf16 is measured when asked (``bf16``) and whenever "auto" picks it here, so
+    the report always says what the automatic choice costs; ``stages`` times the two-stage fill."""
     threads = configure_threads()
     dev = resolve_device(device)
-    model, source = _model(weights)
+    path = _weights(weights)
+    model, source = _model(path)
     model = model.prepare_for_inference(dev)
     cpu = platform.processor() or platform.machine()
+    auto = resolve_precision("auto", dev)
     flush_denormals()
     with reuse_freed_memory():  # as the pipeline runs the model (the ceiling too)
         ceiling = conv_ceiling_gflops(dev)
         report = BenchReport(device=dev.type, torch_version=torch.__version__, threads=threads, cpu=cpu,
-                             conv_ceiling_gflops=ceiling, weights=source)
+                             conv_ceiling_gflops=ceiling, weights=source,
+                             photo=photo_name if photo is not None else "uniform noise",
+                             auto_precision=auto, native_bf16=native_bf16(dev))
         for size in sizes:
-            report.sizes.append(bench_size(model, size, mask_kind, dev, repeats, ceiling, bf16))
+            rgb = bench_image(size, photo)
+            figures = bench_size(model, size, mask_kind, dev, repeats, ceiling, bf16 or auto == "bf16", rgb)
+            if stages and path is not None:
+                figures.network_fill_s, figures.texture_fill_s, figures.texture_stage_s = bench_stages(
+                    size, mask_kind, rgb, path, dev.type, repeats)
+            report.sizes.append(figures)
     return report
+
+
+def _precision_line(report: BenchReport) -> str:
+    """Which precision "auto" picks here, why, and what it costs against fp32."""
+    if report.device == "cuda":
+        why = "a GPU with native bf16" if report.native_bf16 else "a GPU without native bf16 (before Ampere)"
+    else:
+        why = ("a CPU with native bf16" if report.native_bf16
+               else "a CPU without native bf16 (no avx512_bf16 or amx_bf16 flag)")
+    line = f'precision "auto" picks {report.auto_precision} here: {why}'
+    measured = [s for s in report.sizes if s.bf16_seconds_median is not None]
+    if report.auto_precision == "fp32":
+        return line + "; fp32 is the reference, no cost"
+    costs = ", ".join(f"{s.size}: {s.bf16_seconds_median:.3f} s vs {s.seconds_median:.3f} s fp32, hole "
+                      f"{s.bf16_psnr_vs_fp32_db:.1f} dB" for s in measured)
+    return f"{line}; cost {costs}"
 
 
 def format_report(report: BenchReport) -> str:
     lines = [f"device {report.device}, torch {report.torch_version}, {report.threads} threads; conv ceiling "
-             f"(3x3 128->128 at 128x128) {report.conv_ceiling_gflops:.1f} GFLOP/s; weights {report.weights}", "",
+             f"(3x3 128->128 at 128x128) {report.conv_ceiling_gflops:.1f} GFLOP/s; weights {report.weights}; "
+             f"input {report.photo}", _precision_line(report), "",
              "| size | mask | GMAC coarse / refine / attn (dense, fast; used) | median s | min s | GFLOP/s | "
              "of ceiling | peak MB | attn dense s | attn fast s | speed-up | max diff | bf16 s | bf16 PSNR dB |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -270,6 +346,12 @@ def format_report(report: BenchReport) -> str:
             f"{s.seconds_min:.3f} | {s.gflops_achieved:.1f} | {s.fraction_of_conv_ceiling:.0%} | "
             f"{s.peak_memory_mb:.0f} | {s.attention_dense_s:.3f} | {s.attention_fast_s:.3f} | "
             f"{s.attention_speedup:.1f}x | {s.attention_max_abs_diff_in_needed:.1e} | {bf16} |")
+    timed = [s for s in report.sizes if s.network_fill_s is not None]
+    if timed:
+        lines += ["", "Inpainter.fill, fp32, the same photo and hole (median s):", "",
+                  "| size | mask | network only | with texture stage | texture stage alone |", "|---|---|---|---|---|"]
+        lines += [f"| {s.size} | {s.mask} ({s.hole_fraction:.0%}) | {s.network_fill_s:.2f} | {s.texture_fill_s:.2f} | "
+                  f"{s.texture_stage_s:.2f} |" for s in timed]
     return "\n".join(lines)
 
 

@@ -171,9 +171,9 @@ class Inpainter:
     device: "auto" (CUDA when present), "cpu" or "cuda".
     strategy, work_size, margin: how large photos are handled (see ``regions.py``).
     precision: "fp32", "bf16" to run the convolutions in bfloat16 (faster on CPUs with AMX/AVX512-BF16 and on
-        recent GPUs; contextual attention stays float32), or "auto": bf16 where the device has it natively
-        (``devices.native_bf16``), else fp32. ``precision`` holds the one chosen. `bench` reports the choice
-        and its PSNR cost.
+        recent GPUs; contextual attention stays float32), or "auto" (the default): bf16 where the device has it
+        natively (``devices.native_bf16``), else fp32; bf16 changes the hole by about 55 dB PSNR against fp32.
+        ``precision`` holds the one chosen. `bench` reports the choice and its cost.
     texture: "photo" (the texture stage puts the photo's own texture into the network's fill, at the photo's
         resolution; see ``texture.py``) or "network" (the network's fill alone).
     seed: the texture stage's seed; another seed gives another plausible fill (``vary``).
@@ -181,7 +181,7 @@ class Inpainter:
 
     def __init__(self, weights: str | Path | None = None, device: str = "auto",
                  strategy: Strategy | str = Strategy.CROP, work_size: int = DEFAULT_WORK_SIZE,
-                 margin: int = DEFAULT_MARGIN, precision: str = "fp32", texture: str = "photo", seed: int = 0,
+                 margin: int = DEFAULT_MARGIN, precision: str = "auto", texture: str = "photo", seed: int = 0,
                  texture_settings: TextureSettings = TextureSettings()) -> None:
         if texture not in TEXTURES:
             raise ValueError(f"texture must be one of {', '.join(TEXTURES)}, not {texture!r}")

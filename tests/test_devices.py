@@ -44,5 +44,6 @@ def test_this_machines_cpu_flags_decide_auto_and_bad_names_are_refused(golden_we
     native = bool(cpu_flags() & {"avx512_bf16", "amx_bf16"})
     assert native_bf16(torch.device("cpu")) is native
     assert Inpainter(golden_weights, device="cpu", precision="auto").precision == ("bf16" if native else "fp32")
+    assert Inpainter(golden_weights, device="cpu").precision == ("bf16" if native else "fp32")  # the default
     with pytest.raises(ValueError, match="auto, fp32, bf16"):
         resolve_precision("fp16", torch.device("cpu"))

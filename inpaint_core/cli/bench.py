@@ -1,4 +1,5 @@
-"""``bench``: speed and memory of the generator, with the machine's conv ceiling measured in the same run."""
+"""``bench``: speed and memory of the generator, with the machine's conv ceiling measured in the same run; the
+fill's network and texture stages timed separately; the precision "auto" picks and its cost."""
 from __future__ import annotations
 
 import argparse
@@ -17,14 +18,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mask", default="center", choices=MASK_KINDS)
     p.add_argument("--device", default="cpu", choices=DEVICES)
     p.add_argument("--repeats", type=int, default=5, help="timed runs per size after one warm-up run")
-    p.add_argument("--bf16", action="store_true", help="also time bfloat16 autocast and report its PSNR cost")
-    p.add_argument("--weights", type=Path, help="weights for the bf16 quality figure (default: the shipped ones)")
+    p.add_argument("--bf16", action="store_true",
+                   help="also time bfloat16 autocast and report its PSNR cost (always done where precision "
+                        "\"auto\" picks bf16)")
+    p.add_argument("--weights", type=Path, help="weights for the bf16 quality figure and the timed fills "
+                                                "(default: the shipped ones)")
+    p.add_argument("--photo", type=Path, metavar="FILE",
+                   help="the input, its centre square resized to each size (default: uniform noise); the bf16 "
+                        "PSNR and the texture stage's work depend on the content")
+    p.add_argument("--model-only", action="store_true",
+                   help="skip timing the whole fill with the network alone and with the texture stage")
     p.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..bench import format_report, run_bench, to_numpy_safe
+    from ..imageio import read_image
 
     try:
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -32,7 +42,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--sizes must be integers separated by commas, not {args.sizes!r}") from None
     if not sizes or any(s < 64 or s % MATCHING_CELL for s in sizes):
         raise UserError(f"every size must be a multiple of {MATCHING_CELL} and at least 64")
-    report = run_bench(sizes, args.mask, args.device, args.repeats, args.bf16, args.weights)
+    photo = None if args.photo is None else read_image(args.photo).rgb
+    report = run_bench(sizes, args.mask, args.device, args.repeats, args.bf16, args.weights, photo=photo,
+                       photo_name=str(args.photo), stages=not args.model_only)
     print(format_report(report))
     if args.json:
         args.json.write_text(json.dumps(to_numpy_safe(report), indent=2))

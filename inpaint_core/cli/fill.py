@@ -38,9 +38,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--work-size", type=int, default=DEFAULT_WORK_SIZE,
                    help="largest side the model sees; larger regions are shrunk (crop/resize strategies)")
     p.add_argument("--margin", type=int, default=DEFAULT_MARGIN, help="context around each hole (crop strategy)")
-    p.add_argument("--precision", default="fp32", choices=PRECISIONS,
+    p.add_argument("--precision", default="auto", choices=PRECISIONS,
                    help="bf16 runs the convolutions in bfloat16: faster on recent CPUs/GPUs, slightly different; "
-                        "auto: bf16 where the device has it natively, else fp32")
+                        "auto (default): bf16 where the device has it natively, else fp32")
     p.add_argument("--texture", default="photo", choices=["photo", "network"],
                    help="photo: the network's fill given the photo's own texture at full resolution (default); "
                         "network: the network's fill alone")
