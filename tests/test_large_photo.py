@@ -101,7 +101,7 @@ def test_a_thin_line_across_12_mp_is_tiled_at_min_scale_and_each_pixel_filled_on
 def small_work_size(golden_weights: Path) -> Inpainter:
     """An inpainter whose working size makes photos of a few hundred pixels "large" (the network alone: these
     tests are about how its regions are pasted back)."""
-    return Inpainter(golden_weights, device="cpu", work_size=256, margin=48, texture="network")
+    return Inpainter(golden_weights, device="cpu", work_size=256, margin=48, texture="network", precision="fp32")
 
 
 def test_a_shrunk_crop_is_pasted_back_only_in_the_hole_and_a_thin_feathered_seam(small_work_size) -> None:

@@ -17,7 +17,7 @@ from .conftest import EVAL_DIR, SHARED
 
 @pytest.fixture(scope="module")
 def inpainter() -> Inpainter:
-    return Inpainter(device="cpu", texture="photo")
+    return Inpainter(device="cpu", texture="photo", precision="fp32")
 
 
 @pytest.fixture(scope="module")
