@@ -1,12 +1,15 @@
-"""Boundary matching in the gradient domain: a copied fill meets the photo without a visible outline.
+"""Boundary matching: a fill meets the photo without a visible outline.
 
-A hole pixel synthesised from source pixel s copies s's colour; at the hole's border that colour sits next to a
-known pixel k of the photo, whose own neighbour at s was something else, so an abrupt step can appear (a faint
-outline of every stroke). Poisson blending (Pérez et al. 2003) keeps the fill's gradients and makes it agree with
-the photo at the border. Here in its membrane form: the correction each border pixel needs (the step the photo
-has there in the source's neighbourhood, taken from the source's own neighbour) is interpolated smoothly over the
-hole and added. The interpolation is push-pull over a pyramid (a smooth membrane in O(pixels)), not an exact
-Laplace solve: the correction is smooth by construction and only its border values matter for the seam.
+A synthesised fill copies colours from elsewhere in the photo; at the hole's border they sit next to known pixels
+they were never next to, so a step can appear (a faint outline of every stroke), and a whole fill can be a
+shade lighter or darker than its surroundings. Both are fixed in the membrane form of gradient-domain blending
+(Pérez et al. 2003): the correction each border pixel needs is computed, interpolated smoothly over the hole
+(push-pull over a pyramid: a smooth membrane in O(pixels), not an exact Laplace solve; only its border values
+matter for the seam) and added, so the fill keeps its own texture inside.
+
+What a border pixel should be: for the texture stage's fill, the photo's own gradient continued one pixel across
+the border (a step as large as the photo's steps there, so the border is neither a ridge nor smoother than the
+photo); for the network's guide, the neighbour's colour (only its level matters).
 """
 from __future__ import annotations
 
@@ -16,36 +19,13 @@ import numpy as np
 _NEIGHBOURS = ((0, 1), (0, -1), (1, 0), (-1, 0))
 
 
-def border_corrections(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, source_y: np.ndarray,
-                       source_x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _border_corrections(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, continue_gradient: bool
+                        ) -> tuple[np.ndarray, np.ndarray]:
     """(correction [H, W, 3] float32, weight [H, W] float32) at the hole's border pixels.
 
-    For a border hole pixel p with a known 4-neighbour k = p + e, the photo's step from k into the hole should be
-    the source's own step: fill(p) ought to be photo(k) - (photo(s + e) - photo(s)). The correction is the
-    mean over p's known neighbours of that target minus fill(p)."""
-    h, w = hole.shape
-    photo_f = photo.astype(np.float32)
-    total = np.zeros((h, w, 3), np.float32)
-    count = np.zeros((h, w), np.float32)
-    ys, xs = np.nonzero(hole)
-    sy, sx = source_y[ys, xs], source_x[ys, xs]
-    for dy, dx in _NEIGHBOURS:
-        ky, kx = ys + dy, xs + dx
-        ny, nx = sy + dy, sx + dx
-        ok = (ky >= 0) & (ky < h) & (kx >= 0) & (kx < w) & (ny >= 0) & (ny < h) & (nx >= 0) & (nx < w) & (sy >= 0)
-        ok[ok] &= ~hole[ky[ok], kx[ok]]
-        py, px = ys[ok], xs[ok]
-        target = photo_f[ky[ok], kx[ok]] - (photo_f[ny[ok], nx[ok]] - photo_f[sy[ok], sx[ok]])
-        np.add.at(total, (py, px), target - fill[py, px])
-        np.add.at(count, (py, px), 1.0)
-    correction = np.divide(total, count[..., None], out=np.zeros_like(total), where=count[..., None] > 0)
-    return correction, (count > 0).astype(np.float32)
-
-
-def level_colours(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray) -> np.ndarray:
-    """``fill`` (float32 [H, W, 3]) with its colour level matched to the photo around the hole: the mean step from
-    each border pixel to its known neighbours is spread over the hole. For a fill with no sources of its own
-    (the network's), so a lighter or darker cast along a removed object (its ghost) is taken out."""
+    For a border hole pixel p with a known 4-neighbour k = p + e, the target is photo(k) + (photo(k) -
+    photo(k + e)) with ``continue_gradient`` (where k + e is known too), else photo(k); the correction is the
+    mean over p's known neighbours of target - fill(p)."""
     h, w = hole.shape
     photo_f = photo.astype(np.float32)
     total = np.zeros((h, w, 3), np.float32)
@@ -55,10 +35,18 @@ def level_colours(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray) -> np.n
         ky, kx = ys + dy, xs + dx
         ok = (ky >= 0) & (ky < h) & (kx >= 0) & (kx < w)
         ok[ok] &= ~hole[ky[ok], kx[ok]]
-        np.add.at(total, (ys[ok], xs[ok]), photo_f[ky[ok], kx[ok]] - fill[ys[ok], xs[ok]])
-        np.add.at(count, (ys[ok], xs[ok]), 1.0)
+        py, px, ky, kx = ys[ok], xs[ok], ky[ok], kx[ok]
+        target = photo_f[ky, kx]
+        if continue_gradient:
+            fy, fx = ky + dy, kx + dx
+            beyond = (fy >= 0) & (fy < h) & (fx >= 0) & (fx < w)
+            beyond[beyond] &= ~hole[fy[beyond], fx[beyond]]
+            target = target.copy()
+            target[beyond] += target[beyond] - photo_f[fy[beyond], fx[beyond]]
+        np.add.at(total, (py, px), target - fill[py, px])
+        np.add.at(count, (py, px), 1.0)
     correction = np.divide(total, count[..., None], out=np.zeros_like(total), where=count[..., None] > 0)
-    return fill + membrane(correction, (count > 0).astype(np.float32), hole)
+    return correction, (count > 0).astype(np.float32)
 
 
 def membrane(values: np.ndarray, weight: np.ndarray, region: np.ndarray) -> np.ndarray:
@@ -85,8 +73,16 @@ def membrane(values: np.ndarray, weight: np.ndarray, region: np.ndarray) -> np.n
     return estimate.astype(np.float32)
 
 
-def match_boundary(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, source_y: np.ndarray,
-                   source_x: np.ndarray) -> np.ndarray:
-    """``fill`` (float32 [H, W, 3], meaningful in the hole) corrected to meet ``photo`` without a seam."""
-    correction, weight = border_corrections(photo, fill, hole, source_y, source_x)
+def match_boundary(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """The texture stage's ``fill`` (float32 [H, W, 3], meaningful in the hole) corrected to continue the photo
+    across the hole's border without a seam."""
+    correction, weight = _border_corrections(photo, fill, hole, continue_gradient=True)
+    return fill + membrane(correction, weight, hole)
+
+
+def level_colours(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """``fill`` (float32 [H, W, 3]) with its colour level matched to the photo around the hole. For the network's
+    fill before it guides the synthesis: a lighter or darker cast along a removed object (its ghost) is taken
+    out."""
+    correction, weight = _border_corrections(photo, fill, hole, continue_gradient=False)
     return fill + membrane(correction, weight, hole)

@@ -147,7 +147,7 @@ def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback
         guide = level_colours(photo, guide.astype(np.float32), hole)
         result = synthesize(photo, hole, guide, exclude=exclude, init_offsets=init, seed=seed,
                             settings=job.settings, device=device, on_round=progress)
-        fill = match_boundary(photo, result.image, hole, result.source_y, result.source_x)
+        fill = match_boundary(photo, result.image, hole)
         pixels = np.clip(np.round(fill[hole]), 0, 255).astype(np.uint8)
         composite[gy0:gy1, gx0:gx1][hole] = pixels
         inside = result.source_y >= 0

@@ -117,9 +117,6 @@ def test_vary_needs_a_fill_made_with_the_texture_stage(case) -> None:
 SEAM_PHOTOS = ("kodak_0001.jpg", "kodak_0002.jpg", "kodak_0003.jpg")
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="measured seam ratios 0.898, 0.799, 0.749 (target 0.9-1.1): the boundary "
-                                       "matching leaves the border smoother than the photo's")
 def test_the_fill_meets_the_photo_without_a_seam(inpainter) -> None:
     """On photos with ground truth and eval's strokes at 512: the mean absolute step between hole pixels on the
     border and their known 4-neighbours (``metrics.seam``) is within 10 % of the original photo's there."""
