@@ -4,6 +4,7 @@ current tool's handler in image coordinates.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from enum import Enum
 from typing import Protocol
@@ -142,7 +143,7 @@ class PaintHandler(ToolHandler):
         self._host.document().paint(footprint, not self._erasing())
 
 
-class BoxHandler(ToolHandler):
+class BoxHandler(ToolHandler, ABC):
     """A rectangle dragged from one corner to the other, previewed as it goes; Alt at the press subtracts and
     Escape abandons. What the box does is ``finish``'s."""
 
@@ -167,9 +168,9 @@ class BoxHandler(ToolHandler):
         if start is not None:
             self.finish(start, at)
 
+    @abstractmethod
     def finish(self, start: QPointF, end: QPointF) -> None:
-        """The button came up at ``end`` after a press at ``start``."""
-        raise NotImplementedError
+        """The button came up at ``end`` after a press at ``start`` (each box tool says what that does)."""
 
     def key(self, key: int) -> bool:
         if key == Qt.Key.Key_Escape and self._start is not None:
