@@ -34,6 +34,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -88,8 +89,9 @@ class Synthesis:
 class _Level:
     photo: torch.Tensor      # [3, H + 2R, W + 2R] float32, padded by edge replication; the hole holds the estimate
     low: torch.Tensor        # [3, H + 2R, W + 2R] blurred photo outside the hole, blurred guide inside
-    hole: torch.Tensor       # bool [H + 2R, W + 2R]
     valid: torch.Tensor      # bool [H + 2R, W + 2R]: allowed source patch centres
+    vy: torch.Tensor         # int64 [S] the allowed source centres as a list (random candidates, PCA samples)
+    vx: torch.Tensor
     index: torch.Tensor      # int64 [H + 2R, W + 2R]: target number at a target patch centre, -1 elsewhere
     ty: torch.Tensor         # int64 [N] target patch centres: every patch that overlaps the hole (padded coords)
     tx: torch.Tensor
@@ -125,8 +127,6 @@ def _pad(x: torch.Tensor, value: float | None = None) -> torch.Tensor:
 
 def _level_count(hole: np.ndarray) -> int:
     """Levels so that the coarsest sees the hole about COARSEST_THICKNESS pixels thick."""
-    import cv2  # numpy-side helper; cv2 is a dependency of the engine anyway
-
     inside = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)
     thickness = float(inside.max())
     levels = 1 + max(0, int(math.ceil(math.log2(max(thickness, 1.0) / COARSEST_THICKNESS))))
@@ -152,7 +152,8 @@ def _make_level(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.Tensor, 
     index = torch.full(hole_p.shape, -1, dtype=torch.int64, device=photo.device)
     index[ty, tx] = torch.arange(ty.numel(), device=photo.device)
     hy, hx = torch.nonzero(hole_p, as_tuple=True)
-    return _Level(photo=_pad(photo), low=_pad(low), hole=hole_p, valid=~touched, index=index, ty=ty, tx=tx,
+    vy, vx = torch.nonzero(~touched, as_tuple=True)
+    return _Level(photo=_pad(photo), low=_pad(low), valid=~touched, vy=vy, vx=vx, index=index, ty=ty, tx=tx,
                   hy=hy, hx=hx, scale=scale)
 
 
@@ -194,7 +195,7 @@ def _patches_at(image: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.
 
 def _principal_basis(level: _Level, generator: torch.Generator) -> torch.Tensor:
     """[DESCRIPTOR_SIZE, 3 * P * P]: the leading principal components of the level's source patches."""
-    vy, vx = torch.nonzero(level.valid, as_tuple=True)
+    vy, vx = level.vy, level.vx
     pick = torch.randint(len(vy), (min(PCA_SAMPLES, len(vy)),), generator=generator, device=vy.device)
     samples = _patches_at(level.photo, vy[pick], vx[pick]).double()
     samples -= samples.mean(dim=0)
@@ -242,7 +243,7 @@ class _Descriptors:
 
 # -- search and vote --------------------------------------------------------------------------------------------
 def _random_valid(level: _Level, count: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    vy, vx = torch.nonzero(level.valid, as_tuple=True)
+    vy, vx = level.vy, level.vx
     pick = torch.randint(len(vy), (count,), generator=generator, device=vy.device)
     return vy[pick], vx[pick]
 
@@ -372,7 +373,7 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
     for depth in reversed(range(levels)):
         p, m, b = pyramid[depth]
         level = _make_level(p.clone(), m, b, scale=2 ** depth)
-        if not bool(level.valid.any()):  # too coarse to hold a whole known patch: start finer
+        if len(level.vy) == 0:  # too coarse to hold a whole known patch: start finer
             done += work[depth]
             continue
         if previous is None or sy is None:
