@@ -99,21 +99,23 @@ def overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _merge_overlapping(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
-    boxes = list(boxes)
+def merge_overlapping(boxes: list[tuple[int, int, int, int]]
+                      ) -> list[tuple[list[int], tuple[int, int, int, int]]]:
+    """(indices of the boxes merged, their union) for each set of transitively overlapping boxes, top to bottom."""
+    groups = [([i], box) for i, box in enumerate(boxes)]
     merged = True
     while merged:
         merged = False
-        for i in range(len(boxes)):
-            for j in range(i + 1, len(boxes)):
-                if overlap(boxes[i], boxes[j]):
-                    a, b = boxes[i], boxes.pop(j)
-                    boxes[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                if overlap(groups[i][1], groups[j][1]):
+                    (first, a), (second, b) = groups[i], groups.pop(j)
+                    groups[i] = (first + second, (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])))
                     merged = True
                     break
             if merged:
                 break
-    return sorted(boxes, key=lambda b: (b[1], b[0]))
+    return sorted(groups, key=lambda g: (g[1][1], g[1][0]))
 
 
 def plan_regions(mask: np.ndarray, strategy: Strategy = Strategy.CROP, work_size: int = DEFAULT_WORK_SIZE,
@@ -130,7 +132,8 @@ def plan_regions(mask: np.ndarray, strategy: Strategy = Strategy.CROP, work_size
         return [Region(0, 0, width, height, _fit_scale(width, height, work_size))]
     # Merge crops until none overlap: a hole's context must not contain another hole's unfilled pixels
     # that belong to a different crop.
-    boxes = _merge_overlapping([_with_context(b, margin, width, height) for b in _hole_boxes(mask)])
+    boxes = [box for _, box in merge_overlapping([_with_context(b, margin, width, height)
+                                                   for b in _hole_boxes(mask)])]
     if len(boxes) > MAX_REGIONS:
         # Specks all over the photo (a noisy mask): one pass over their union (tiled if it is too large)
         # beats minutes of crops.

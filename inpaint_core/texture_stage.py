@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from .model.grid import MATCHING_CELL
-from .regions import overlap
+from .regions import merge_overlapping
 from .seams import level_colours, match_boundary
 from .texture import PATCH, RADIUS, TextureSettings, synthesize
 
@@ -98,32 +98,13 @@ def attention_offsets_in_pixels(guide: RegionGuide) -> np.ndarray:
     return np.round(per_pixel * cell_px).astype(np.int32)
 
 
-def _groups(boxes: list[tuple[int, int, int, int]]) -> list[tuple[list[int], tuple[int, int, int, int]]]:
-    """(member indices, union box) for each set of transitively overlapping boxes."""
-    groups = [([i], box) for i, box in enumerate(boxes)]
-    merged = True
-    while merged:
-        merged = False
-        for a in range(len(groups)):
-            for b in range(a + 1, len(groups)):
-                if overlap(groups[a][1], groups[b][1]):
-                    (first, box_a), (second, box_b) = groups[a], groups.pop(b)
-                    groups[a] = (first + second, (min(box_a[0], box_b[0]), min(box_a[1], box_b[1]),
-                                                  max(box_a[2], box_b[2]), max(box_a[3], box_b[3])))
-                    merged = True
-                    break
-            if merged:
-                break
-    return groups
-
-
 def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback | None = None
         ) -> tuple[np.ndarray, list[TextureSources]]:
     """(composite uint8 [H, W, 3], evidence per group): the hole filled with the photo's own texture."""
     composite = job.photo.copy()
     evidence = []
     done = 0.0
-    for members, (gx0, gy0, gx1, gy1) in _groups([g.box for g in job.guides]):
+    for members, (gx0, gy0, gx1, gy1) in merge_overlapping([g.box for g in job.guides]):
         h, w = gy1 - gy0, gx1 - gx0
         photo = job.photo[gy0:gy1, gx0:gx1]
         hole = job.hole[gy0:gy1, gx0:gx1]
