@@ -13,14 +13,16 @@ The copy step is not Wexler's averaging vote on purpose: averaging the 49 patche
 wherever the field is not coherent, and a blurred estimate is best matched by flat sources (a least-squares
 match to a mean), so the iteration drifts into a smear. Copies keep the estimate a mosaic of real texture, and
 propagated candidates get a bias (COHERENCE), so a neighbour's continued source wins unless another is clearly
-closer: the field becomes coherent, and coherent copies are exact. One weighted vote at the end (weights from
-the match distances) smooths the joins between coherent pieces.
+closer: the field becomes coherent, and coherent copies are exact. One weighted vote at the end, over the 3x3
+nearest patches only (weights from the match distances), smooths the joins between coherent pieces.
 
 Patches are compared on a short descriptor: the projection of the 7x7 colour patch on its level's principal
 components (most of a patch's energy in a tenth of the numbers, so a candidate costs one gather of a row instead
 of 147 values), plus the network's guide: the blurred network fill at the patch centre against the blurred photo
-there. The guide term is what keeps the network's structure and colour continuation; the patches bring the
-photo's texture. Its weight falls from the coarse levels (structure) to the fine ones (texture).
+there, plus texture features (local mean gradient magnitudes, Newson et al. 2014): in the hole, those its border
+predicts. The guide term is what keeps the network's structure and colour continuation; its weight falls from
+the coarse levels (structure) to the fine ones (texture). The texture term keeps a busy region busy: without it
+a flat source of the right colour matches a textured estimate best, and a knitted scarf comes back as a red smear.
 
 The network guides the start too: the coarsest estimate is the network's fill and the NNF starts from the
 contextual-attention argmax (the flow), where that points at a valid source. Sources are known pixels outside
@@ -39,6 +41,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .seams import membrane
+
 PATCH = 7                  # patch side at every level
 RADIUS = PATCH // 2
 DESCRIPTOR_SIZE = 16       # principal components kept per patch
@@ -50,6 +54,8 @@ FINE_SEARCH_RADIUS = 8     # random search radius (pixels) below the coarsest le
 GUIDE_SIGMA = 4.0          # photo pixels: the blur at which the guide compares colours
 COHERENCE = 0.5            # a neighbour's continued source wins unless another is this much closer
 VOTE_QUANTILE = 0.5        # the vote's sigma^2 is this quantile of the level's match distances
+VOTE_RADIUS = 1            # the final vote averages the patches whose centres lie this close (a 3x3 footprint)
+TEXTURE_WINDOW = 4.0       # photo pixels: the blur over which gradient magnitudes become texture features
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,8 @@ class TextureSettings:
     guide_coarse / guide_fine: weight of the guide term (blurred network fill vs blurred photo at the patch centre,
         1 = as much as the same colour difference at every pixel of the patch) at the coarsest and the finest
         level; geometric between.
+    texture_weight: weight of the texture features (same scale): how strongly a source must be as busy as the
+        hole's border says the hole is.
     iterations_coarse / iterations_fine: search + vote rounds at the coarsest and at every finer level.
     random_candidates: random-search samples per round, at radii halving from the level's size to 1 (at most
         one per radius).
@@ -66,6 +74,7 @@ class TextureSettings:
 
     guide_coarse: float = 4.0
     guide_fine: float = 0.5
+    texture_weight: float = 4.0
     iterations_coarse: int = 5
     iterations_fine: int = 2
     random_candidates: int = 12
@@ -89,6 +98,7 @@ class Synthesis:
 class _Level:
     photo: torch.Tensor      # [3, H + 2R, W + 2R] float32, padded by edge replication; the hole holds the estimate
     low: torch.Tensor        # [3, H + 2R, W + 2R] blurred photo outside the hole, blurred guide inside
+    texture: torch.Tensor    # [2, H + 2R, W + 2R] texture features; in the hole, those its border predicts
     valid: torch.Tensor      # bool [H + 2R, W + 2R]: allowed source patch centres
     vy: torch.Tensor         # int64 [S] the allowed source centres as a list (random candidates, PCA samples)
     vx: torch.Tensor
@@ -136,7 +146,29 @@ def _level_count(hole: np.ndarray) -> int:
     return levels
 
 
-def _make_level(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.Tensor, scale: int) -> _Level:
+def _texture_features(photo: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+    """[2, H, W]: mean |d/dx| and |d/dy| of the grey photo over TEXTURE_WINDOW (Newson et al. 2014), from known
+    pixel pairs only; in the hole, interpolated from its border (what texture the surroundings say belongs there).
+
+    They tell a knitted scarf from a flat patch of the same red, which the colours alone do not: matched against
+    a blurred estimate, flat sources always look closest, and the fill drifts into a smear."""
+    grey = photo.mean(dim=0)
+    known = (~hole).float()
+    gx = F.pad((grey[:, 1:] - grey[:, :-1]).abs() * known[:, 1:] * known[:, :-1], (0, 1))
+    gy = F.pad((grey[1:] - grey[:-1]).abs() * known[1:] * known[:-1], (0, 0, 0, 1))
+    wx = F.pad(known[:, 1:] * known[:, :-1], (0, 1))
+    wy = F.pad(known[1:] * known[:-1], (0, 0, 0, 1))
+    sums = _blur(torch.stack([gx, gy, wx, wy]), TEXTURE_WINDOW)
+    features = sums[:2] / sums[2:].clamp(min=1e-3)
+    sure = (sums[2:].min(dim=0).values > 0.5).cpu().numpy()
+    values = features.permute(1, 2, 0).cpu().numpy()
+    inside = membrane(values, sure.astype(np.float32), ~sure)
+    filled = np.where(sure[..., None], values, inside)
+    return torch.from_numpy(np.ascontiguousarray(filled)).to(photo.device).permute(2, 0, 1).contiguous()
+
+
+def _make_level(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.Tensor, texture: torch.Tensor,
+                scale: int) -> _Level:
     """One pyramid level from the photo with the guide in its hole, the hole and blocked (hole | exclude)."""
     # The guide compares colours blurred over GUIDE_SIGMA photo pixels, the scale at which the network's fill is
     # right; finer, a flat network fill would penalise every textured source and the result would be flat too.
@@ -153,7 +185,7 @@ def _make_level(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.Tensor, 
     index[ty, tx] = torch.arange(ty.numel(), device=photo.device)
     hy, hx = torch.nonzero(hole_p, as_tuple=True)
     vy, vx = torch.nonzero(~touched, as_tuple=True)
-    return _Level(photo=_pad(photo), low=_pad(low), valid=~touched, vy=vy, vx=vx, index=index, ty=ty, tx=tx,
+    return _Level(photo=_pad(photo), low=_pad(low), texture=_pad(texture), valid=~touched, vy=vy, vx=vx, index=index, ty=ty, tx=tx,
                   hy=hy, hx=hx, scale=scale)
 
 
@@ -206,14 +238,16 @@ def _principal_basis(level: _Level, generator: torch.Generator) -> torch.Tensor:
 class _Descriptors:
     """Descriptors of every source patch (dense, once per level) and of the hole's patches (after every vote)."""
 
-    def __init__(self, level: _Level, basis: torch.Tensor, guide_weight: float) -> None:
+    def __init__(self, level: _Level, basis: torch.Tensor, guide_weight: float, texture_weight: float) -> None:
         self.level, self.basis = level, basis
-        # The guide is compared per channel at the patch centre, scaled so that at weight 1 a difference in
-        # the blurred colour counts as much as the same difference at every pixel of the patch.
+        # The guide and the texture features are compared per channel at the patch centre, scaled so that at
+        # weight 1 a difference there counts as much as the same difference at every pixel of the patch.
         self.guide = math.sqrt(guide_weight * PATCH * PATCH)
+        self.texture = math.sqrt(texture_weight * PATCH * PATCH)
         kernel = basis.view(DESCRIPTOR_SIZE, 3, PATCH, PATCH)
         dense = F.conv2d(level.photo[None], kernel, padding=RADIUS)[0]
-        self.sources = torch.cat([dense, self.guide * level.low]).reshape(DESCRIPTOR_SIZE + 3, -1).T.contiguous()
+        self.sources = torch.cat([dense, self.guide * level.low, self.texture * level.texture]
+                                 ).reshape(DESCRIPTOR_SIZE + 5, -1).T.contiguous()
         self.targets = self.hole_descriptors()
 
     def hole_descriptors(self) -> torch.Tensor:
@@ -229,7 +263,8 @@ class _Descriptors:
         for k, (dy, dx) in enumerate(zip(dys.tolist(), dxs.tolist())):
             projected.addmm_(kernel[:, :, k], colours[:, centres + (dy * w + dx)])
         guide = self.guide * lv.low.reshape(3, -1)[:, centres]
-        return torch.cat([projected, guide]).T.contiguous()
+        texture = self.texture * lv.texture.reshape(2, -1)[:, centres]
+        return torch.cat([projected, guide, texture]).T.contiguous()
 
     def distance(self, sy: torch.Tensor, sx: torch.Tensor) -> torch.Tensor:
         """Squared descriptor distance from each hole patch to the source patches at (sy, sx); inf if invalid."""
@@ -291,39 +326,45 @@ def _halving(size: int) -> list[int]:
 
 
 def _vote(level: _Level, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor) -> torch.Tensor:
-    """[3, M] new hole colours: each pixel's weighted mean of the matched patches that cover it.
+    """[3, M] final hole colours: each pixel's weighted mean of what the matched patches centred within
+    VOTE_RADIUS of it put there.
 
-    Weights exp(-d / 2 sigma^2) with sigma^2 a high quantile of this level's distances (Wexler et al.), so close
-    matches dominate and a hole pixel takes the texture of its coherent neighbours, not their average."""
+    Weights exp(-d / 2 sigma^2) with sigma^2 a quantile of this level's distances (Wexler et al.), so close
+    matches dominate. Only the nearest patches vote: all 49 that cover a pixel blur wherever the field is not
+    coherent; the 9 nearest still dissolve the single-pixel speckle that pure copies leave there."""
     finite = dist[torch.isfinite(dist)]
-    sigma2 = float(torch.quantile(finite, VOTE_QUANTILE)) if finite.numel() else 1.0
-    weight = torch.exp(-dist / (2 * max(sigma2, 1e-6)))
-    weight = torch.where(torch.isfinite(dist), weight, torch.zeros_like(weight))
+    sigma2 = max(float(torch.quantile(finite, VOTE_QUANTILE)) if finite.numel() else 1.0, 1e-6)
     h, w = level.shape
+    voters = []  # (patch, its offset) for each position of the footprint
+    for dy in range(-VOTE_RADIUS, VOTE_RADIUS + 1):
+        for dx in range(-VOTE_RADIUS, VOTE_RADIUS + 1):
+            q = level.index[level.hy - dy, level.hx - dx]  # the target patch whose offset (dy, dx) lands here
+            voters.append((q, dy, dx))
+    # Distances relative to each pixel's closest voter: where every voter matched badly (next to a textured
+    # border) exp(-d / 2 sigma^2) would underflow to zero for all of them.
+    closest = torch.full((len(level.hy),), math.inf, dtype=dist.dtype, device=dist.device)
+    for q, _, _ in voters:
+        closest = torch.minimum(closest, torch.where(q >= 0, dist[q.clamp(min=0)], math.inf))
     colours = level.photo.reshape(3, -1)
     total = torch.zeros(3, len(level.hy), dtype=colours.dtype, device=colours.device)
     weights = torch.zeros(len(level.hy), dtype=colours.dtype, device=colours.device)
-    dys, dxs = _patch_offsets(sy.device)
-    for dy, dx in zip(dys.tolist(), dxs.tolist()):
-        q = level.index[level.hy - dy, level.hx - dx]  # the target patch whose offset (dy, dx) lands here
+    for q, dy, dx in voters:
         has = q >= 0
         q = q.clamp(min=0)
         src = ((sy[q] + dy).clamp(0, h - 1)) * w + (sx[q] + dx).clamp(0, w - 1)
-        wq = torch.where(has, weight[q], torch.zeros_like(weights))
+        wq = torch.exp(-(dist[q] - closest) / (2 * sigma2))
+        wq = torch.where(has & torch.isfinite(dist[q]), wq, torch.zeros_like(wq))
         total += colours[:, src] * wq
         weights += wq
     keep = level.photo[:, level.hy, level.hx]
     return torch.where(weights > 0, total / weights.clamp(min=1e-12), keep)
 
 
-def _copy_centres(level: _Level, sy: torch.Tensor, sx: torch.Tensor) -> torch.Tensor:
-    """[3, M] each hole pixel's colour copied from its own patch's source centre (no averaging)."""
+def _copy_centres(level: _Level, sy: torch.Tensor, sx: torch.Tensor) -> None:
+    """Each hole pixel takes the colour of its own patch's source centre (no averaging)."""
     own = level.index[level.hy, level.hx]
-    return level.photo.reshape(3, -1)[:, sy[own] * level.shape[1] + sx[own]]
-
-
-def _write_hole(level: _Level, colours: torch.Tensor) -> None:
-    level.photo[:, level.hy, level.hx] = colours
+    flat = sy[own] * level.shape[1] + sx[own]
+    level.photo[:, level.hy, level.hx] = level.photo.reshape(3, -1)[:, flat]
 
 
 # -- the stage ----------------------------------------------------------------------------------------------------
@@ -358,10 +399,12 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
     photo_t = torch.where(hole_t[None], guide_t, photo_t)  # the network's fill is the first estimate
 
     levels = _level_count(hole)
-    pyramid = [(photo_t, hole_t, blocked_t)]
+    # Texture features come from the photo's own resolution at every level: a coarse level still knows which
+    # of its pixels stand for fine grass and which for smooth sky.
+    pyramid = [(photo_t, hole_t, blocked_t, _texture_features(photo_t, hole_t))]
     for _ in range(levels - 1):
-        p, m, b = pyramid[-1]
-        pyramid.append((_downsample(p), _downsample_mask(m), _downsample_mask(b)))
+        p, m, b, t = pyramid[-1]
+        pyramid.append((_downsample(p), _downsample_mask(m), _downsample_mask(b), _downsample(t)))
 
     # Progress in units of level pixels x rounds: a level has a quarter of the pixels of the next finer one.
     rounds = [settings.iterations_coarse if depth == levels - 1 else settings.iterations_fine
@@ -371,8 +414,8 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
     sy = sx = None
     previous: _Level | None = None
     for depth in reversed(range(levels)):
-        p, m, b = pyramid[depth]
-        level = _make_level(p.clone(), m, b, scale=2 ** depth)
+        p, m, b, t = pyramid[depth]
+        level = _make_level(p.clone(), m, b, t.clone(), scale=2 ** depth)
         if len(level.vy) == 0:  # too coarse to hold a whole known patch: start finer
             done += work[depth]
             continue
@@ -382,24 +425,24 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
             sy, sx = _upsample_field(previous, level, sy, sx, generator)
         fraction = 0.0 if levels == 1 else depth / (levels - 1)
         guide_weight = settings.guide_fine * (settings.guide_coarse / settings.guide_fine) ** fraction
-        desc = _Descriptors(level, _principal_basis(level, generator), guide_weight)
+        desc = _Descriptors(level, _principal_basis(level, generator), guide_weight, settings.texture_weight)
         if previous is None:
             # Start from copies, not from the network's fill: matched against a flat estimate, the flattest
             # sources always win and the result stays a smear (the network's colours still steer via the guide).
-            _write_hole(level, _copy_centres(level, sy, sx))
+            _copy_centres(level, sy, sx)
             desc.targets = desc.hole_descriptors()
         dist = desc.distance(sy, sx)
         if previous is not None:
             # Re-vote at this level with the carried-over field before searching: the estimate here is
             # the finer photo's pixels at those sources, not an upsampled blur.
-            _write_hole(level, _copy_centres(level, sy, sx))
+            _copy_centres(level, sy, sx)
             desc.targets = desc.hole_descriptors()
             dist = desc.distance(sy, sx)
         for _ in range(rounds[depth]):
             # Below the coarsest level the field comes from the level above: search near it only.
             _search(desc, sy, sx, dist, settings.random_candidates, generator,
                     radius=None if previous is None else FINE_SEARCH_RADIUS)
-            _write_hole(level, _copy_centres(level, sy, sx))
+            _copy_centres(level, sy, sx)
             desc.targets = desc.hole_descriptors()
             dist = desc.distance(sy, sx)
             done += work[depth] / rounds[depth]
@@ -408,7 +451,7 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
         previous = level
     if previous is None or sy is None:
         raise ValueError("the texture stage needs a patch of known pixels outside the hole and the excluded area")
-    _write_hole(previous, _vote(previous, sy, sx, desc.distance(sy, sx)))
+    previous.photo[:, previous.hy, previous.hx] = _vote(previous, sy, sx, desc.distance(sy, sx))
     return _result(previous, sy, sx, hole.shape)
 
 

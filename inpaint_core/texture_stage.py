@@ -2,14 +2,15 @@
 
 The network fills each region at its working size (``regions.py``); this module takes those fills as the guide,
 the attention argmax as where to look first, and runs the synthesis (``texture.py``) at the photo's own
-resolution on each group of overlapping regions, then matches the fill to the photo at the hole's border
-(``seams.py``). It keeps everything a re-run with another seed needs, so a variation costs only this stage.
+resolution on each group of overlapping regions, keeps the network's broad colours under the synthesis's detail,
+then matches the fill to the photo at the hole's border (``seams.py``). It keeps everything a re-run with another seed needs, so a variation costs only this stage.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
 
+import cv2
 import numpy as np
 
 from .model.grid import MATCHING_CELL
@@ -18,6 +19,10 @@ from .seams import level_colours, match_boundary
 from .texture import PATCH, RADIUS, TextureSettings, synthesize
 
 RoundCallback = Callable[[float], None]
+# Network pixels: coarser than this the fill keeps the network's colours, finer it takes the synthesis's detail.
+# The network is right about the broad shading (its hole L1 is the lowest of all methods) and wrong about the
+# grain (a smear); copied patches are the reverse, so each gives the band it is good at.
+NETWORK_BAND_SIGMA = 1.5
 
 
 @dataclass
@@ -98,6 +103,16 @@ def attention_offsets_in_pixels(guide: RegionGuide) -> np.ndarray:
     return np.round(per_pixel * cell_px).astype(np.int32)
 
 
+def network_lows_texture_highs(photo: np.ndarray, hole: np.ndarray, network: np.ndarray, synthesis: np.ndarray,
+                               sigma: float) -> np.ndarray:
+    """float32 [H, W, 3]: in the hole, the network's fill blurred by ``sigma`` (photo pixels) plus the detail of
+    the synthesis above that scale; both composited over the photo first, so the border blends alike."""
+    known = photo.astype(np.float32)
+    net = np.where(hole[..., None], network, known)
+    synth = np.where(hole[..., None], synthesis, known)
+    return cv2.GaussianBlur(net, (0, 0), sigma) + synth - cv2.GaussianBlur(synth, (0, 0), sigma)
+
+
 def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback | None = None
         ) -> tuple[np.ndarray, list[TextureSources]]:
     """(composite uint8 [H, W, 3], evidence per group): the hole filled with the photo's own texture."""
@@ -128,7 +143,8 @@ def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback
         guide = level_colours(photo, guide.astype(np.float32), hole)
         result = synthesize(photo, hole, guide, exclude=exclude, init_offsets=init, seed=seed,
                             settings=job.settings, device=device, on_round=progress)
-        fill = match_boundary(photo, result.image, hole)
+        sigma = NETWORK_BAND_SIGMA / min(job.guides[i].scale for i in members)
+        fill = match_boundary(photo, network_lows_texture_highs(photo, hole, guide, result.image, sigma), hole)
         pixels = np.clip(np.round(fill[hole]), 0, 255).astype(np.uint8)
         composite[gy0:gy1, gx0:gx1][hole] = pixels
         inside = result.source_y >= 0
