@@ -167,6 +167,14 @@ def _texture_features(photo: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(filled)).to(photo.device).permute(2, 0, 1).contiguous()
 
 
+def border_texture(photo: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """float32 [H, W]: the grey photo's mean gradient magnitude (grey levels per pixel) around each pixel; in the
+    hole, what its border predicts (the texture features' mean)."""
+    photo_t = torch.from_numpy(np.ascontiguousarray(photo, dtype=np.float32)).permute(2, 0, 1).contiguous()
+    features = _texture_features(photo_t, torch.from_numpy(np.ascontiguousarray(hole, dtype=bool)))
+    return features.mean(dim=0).numpy()
+
+
 def _make_level(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.Tensor, texture: torch.Tensor,
                 scale: int) -> _Level:
     """One pyramid level from the photo with the guide in its hole, the hole and blocked (hole | exclude)."""

@@ -15,14 +15,22 @@ import numpy as np
 
 from .model.grid import MATCHING_CELL
 from .regions import merge_overlapping
-from .seams import level_colours, match_boundary
-from .texture import PATCH, RADIUS, TextureSettings, synthesize
+from .seams import level_colours, match_boundary, membrane
+from .texture import PATCH, RADIUS, TextureSettings, border_texture, synthesize
 
 RoundCallback = Callable[[float], None]
 # Network pixels: coarser than this the fill keeps the network's colours, finer it takes the synthesis's detail.
 # The network is right about the broad shading (its hole L1 is the lowest of all methods) and wrong about the
 # grain (a smear); copied patches are the reverse, so each gives the band it is good at.
 NETWORK_BAND_SIGMA = 1.5
+# Network pixels: how far into the hole its broad shading is trusted, falling as exp(-distance / this). Near the
+# border it continues the surroundings; deep in a large hole it paints a pale blob (often a ghost of what was
+# removed), where the photo's own copies are the better guess.
+NETWORK_TRUST_DISTANCE = 32.0
+# Grey levels per pixel (mean gradient magnitude the hole's border predicts): below it the region is smooth (sky,
+# a wall), where the network's broad shading adds nothing the copies lack but can add the faint lines of a
+# removed cable; trust in it grows linearly up to this busy-ness. Measured on eval512: no change in hole L1.
+NETWORK_TRUST_TEXTURE = 4.0
 
 
 @dataclass
@@ -103,13 +111,34 @@ def attention_offsets_in_pixels(guide: RegionGuide) -> np.ndarray:
     return np.round(per_pixel * cell_px).astype(np.int32)
 
 
-def network_lows_texture_highs(photo: np.ndarray, hole: np.ndarray, network: np.ndarray, synthesis: np.ndarray,
-                               sigma: float) -> np.ndarray:
-    """float32 [H, W, 3]: in the hole, the network's fill blurred by ``sigma`` (photo pixels) plus the detail of
-    the synthesis above that scale; both composited over the photo first, so the border blends alike."""
+def network_trust(photo: np.ndarray, hole: np.ndarray, trust_distance: float) -> np.ndarray:
+    """float32 [H, W]: how far the network's fill is trusted at each pixel: exp(-distance into the hole /
+    ``trust_distance``) (photo pixels), times the busy-ness the border predicts over NETWORK_TRUST_TEXTURE
+    (at most 1)."""
+    inside = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)
+    busy = np.clip(border_texture(photo, hole) / NETWORK_TRUST_TEXTURE, 0.0, 1.0)
+    return (np.exp(-inside / trust_distance) * busy).astype(np.float32)
+
+
+def trusted_guide(photo: np.ndarray, hole: np.ndarray, network: np.ndarray, trust: np.ndarray) -> np.ndarray:
+    """float32 [H, W, 3]: what the synthesis should match in the hole: the network's fill where it is trusted,
+    the surroundings smoothly interpolated (a membrane, no structure of its own) where it is not."""
     known = photo.astype(np.float32)
-    net = np.where(hole[..., None], network, known)
+    around = membrane(known, (~hole).astype(np.float32), hole)
+    mixed = trust[..., None] * network + (1 - trust[..., None]) * around
+    return np.where(hole[..., None], mixed, known)
+
+
+def network_lows_texture_highs(photo: np.ndarray, hole: np.ndarray, network: np.ndarray, synthesis: np.ndarray,
+                               sigma: float, trust: np.ndarray | None = None) -> np.ndarray:
+    """float32 [H, W, 3]: in the hole, the network's fill blurred by ``sigma`` (photo pixels) plus the detail of
+    the synthesis above that scale; both composited over the photo first, so the border blends alike. Where
+    ``trust`` ([H, W], 0..1) is below 1, the broad shading moves from the network's to the synthesis's own."""
+    known = photo.astype(np.float32)
     synth = np.where(hole[..., None], synthesis, known)
+    if trust is not None:
+        network = trust[..., None] * network + (1 - trust[..., None]) * synthesis
+    net = np.where(hole[..., None], network, known)
     return cv2.GaussianBlur(net, (0, 0), sigma) + synth - cv2.GaussianBlur(synth, (0, 0), sigma)
 
 
@@ -139,12 +168,16 @@ def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback
                 on_round(start + span * fraction)
 
         # The network's fill can carry a faint cast of what was removed; level it to the surroundings first, or
-        # the guide steers the synthesis towards sources of that cast.
+        # the guide steers the synthesis towards sources of that cast. Deep in a large hole its pale blob would
+        # steer the synthesis to the palest sources of the photo (the sun's glare): there the guide is the
+        # surroundings.
         guide = level_colours(photo, guide.astype(np.float32), hole)
-        result = synthesize(photo, hole, guide, exclude=exclude, init_offsets=init, seed=seed,
-                            settings=job.settings, device=device, on_round=progress)
-        sigma = NETWORK_BAND_SIGMA / min(job.guides[i].scale for i in members)
-        fill = match_boundary(photo, network_lows_texture_highs(photo, hole, guide, result.image, sigma), hole)
+        scale = min(job.guides[i].scale for i in members)  # network pixels per photo pixel
+        trust = network_trust(photo, hole, NETWORK_TRUST_DISTANCE / scale)
+        result = synthesize(photo, hole, trusted_guide(photo, hole, guide, trust), exclude=exclude,
+                            init_offsets=init, seed=seed, settings=job.settings, device=device, on_round=progress)
+        blend = network_lows_texture_highs(photo, hole, guide, result.image, NETWORK_BAND_SIGMA / scale, trust)
+        fill = match_boundary(photo, blend, hole)
         pixels = np.clip(np.round(fill[hole]), 0, 255).astype(np.uint8)
         composite[gy0:gy1, gx0:gx1][hole] = pixels
         inside = result.source_y >= 0
