@@ -167,12 +167,12 @@ def _texture_features(photo: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(filled)).to(photo.device).permute(2, 0, 1).contiguous()
 
 
-def border_texture(photo: np.ndarray, hole: np.ndarray) -> np.ndarray:
-    """float32 [H, W]: the grey photo's mean gradient magnitude (grey levels per pixel) around each pixel; in the
-    hole, what its border predicts (the texture features' mean)."""
+def texture_features(photo: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """float32 [H, W, 2]: the texture features ``synthesize`` compares (mean |d/dx|, |d/dy| of the grey photo, in
+    grey levels per pixel; in the hole, what its border predicts), for callers that need them too."""
     photo_t = torch.from_numpy(np.ascontiguousarray(photo, dtype=np.float32)).permute(2, 0, 1).contiguous()
     features = _texture_features(photo_t, torch.from_numpy(np.ascontiguousarray(hole, dtype=bool)))
-    return features.mean(dim=0).numpy()
+    return features.permute(1, 2, 0).numpy()
 
 
 def _make_level(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.Tensor, texture: torch.Tensor,
@@ -379,7 +379,7 @@ def _copy_centres(level: _Level, sy: torch.Tensor, sx: torch.Tensor) -> None:
 def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclude: np.ndarray | None = None,
                init_offsets: np.ndarray | None = None, seed: int = 0,
                settings: TextureSettings = TextureSettings(), device: str | torch.device = "cpu",
-               on_round: Callable[[float], None] | None = None) -> Synthesis:
+               on_round: Callable[[float], None] | None = None, features: np.ndarray | None = None) -> Synthesis:
     """Fill ``hole`` of ``photo`` with the photo's own texture, guided by ``guide`` (the network's fill).
 
     photo, guide: uint8 or float [H, W, 3] (0..255); the guide matters only inside the hole.
@@ -388,6 +388,7 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
         source (the attention argmax); invalid or missing ones start at random sources.
     seed: another seed gives another plausible fill; the same seed the same one.
     on_round: called after every search + vote round with the fraction of the work done (it may raise to stop).
+    features: ``texture_features(photo, hole)`` when the caller has computed them already.
     """
     hole = np.asarray(hole, dtype=bool)
     if not hole.any():
@@ -409,7 +410,9 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
     levels = _level_count(hole)
     # Texture features come from the photo's own resolution at every level: a coarse level still knows which
     # of its pixels stand for fine grass and which for smooth sky.
-    pyramid = [(photo_t, hole_t, blocked_t, _texture_features(photo_t, hole_t))]
+    features_t = (_texture_features(photo_t, hole_t) if features is None
+                  else tensor(np.asarray(features, np.float32)).permute(2, 0, 1).contiguous())
+    pyramid = [(photo_t, hole_t, blocked_t, features_t)]
     for _ in range(levels - 1):
         p, m, b, t = pyramid[-1]
         pyramid.append((_downsample(p), _downsample_mask(m), _downsample_mask(b), _downsample(t)))

@@ -16,7 +16,7 @@ import numpy as np
 from .model.grid import MATCHING_CELL
 from .regions import merge_overlapping
 from .seams import level_colours, match_boundary, membrane
-from .texture import PATCH, RADIUS, TextureSettings, border_texture, synthesize
+from .texture import PATCH, RADIUS, TextureSettings, synthesize, texture_features
 
 RoundCallback = Callable[[float], None]
 # Network pixels: coarser than this the fill keeps the network's colours, finer it takes the synthesis's detail.
@@ -111,12 +111,12 @@ def attention_offsets_in_pixels(guide: RegionGuide) -> np.ndarray:
     return np.round(per_pixel * cell_px).astype(np.int32)
 
 
-def network_trust(photo: np.ndarray, hole: np.ndarray, trust_distance: float) -> np.ndarray:
+def network_trust(features: np.ndarray, hole: np.ndarray, trust_distance: float) -> np.ndarray:
     """float32 [H, W]: how far the network's fill is trusted at each pixel: exp(-distance into the hole /
-    ``trust_distance``) (photo pixels), times the busy-ness the border predicts over NETWORK_TRUST_TEXTURE
-    (at most 1)."""
+    ``trust_distance``) (photo pixels), times the busy-ness the border predicts (``texture_features``, grey
+    levels per pixel) over NETWORK_TRUST_TEXTURE (at most 1)."""
     inside = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)
-    busy = np.clip(border_texture(photo, hole) / NETWORK_TRUST_TEXTURE, 0.0, 1.0)
+    busy = np.clip(features.mean(axis=2) / NETWORK_TRUST_TEXTURE, 0.0, 1.0)
     return (np.exp(-inside / trust_distance) * busy).astype(np.float32)
 
 
@@ -173,9 +173,11 @@ def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback
         # surroundings.
         guide = level_colours(photo, guide.astype(np.float32), hole)
         scale = min(job.guides[i].scale for i in members)  # network pixels per photo pixel
-        trust = network_trust(photo, hole, NETWORK_TRUST_DISTANCE / scale)
+        features = texture_features(photo, hole)
+        trust = network_trust(features, hole, NETWORK_TRUST_DISTANCE / scale)
         result = synthesize(photo, hole, trusted_guide(photo, hole, guide, trust), exclude=exclude,
-                            init_offsets=init, seed=seed, settings=job.settings, device=device, on_round=progress)
+                            init_offsets=init, seed=seed, settings=job.settings, device=device, on_round=progress,
+                            features=features)
         blend = network_lows_texture_highs(photo, hole, guide, result.image, NETWORK_BAND_SIGMA / scale, trust)
         fill = match_boundary(photo, blend, hole)
         pixels = np.clip(np.round(fill[hole]), 0, 255).astype(np.uint8)
