@@ -13,7 +13,7 @@ import pytest
 from inpaint_core import metrics
 from inpaint_core.imageio import read_image
 from inpaint_core.texture import PATCH, RADIUS, TextureSettings, synthesize
-from inpaint_core.texture_stage import TextureSources, network_lows_texture_highs
+from inpaint_core.texture_stage import RegionGuide, TextureJob, TextureSources, network_lows_texture_highs, run
 
 from .conftest import EVAL_DIR
 
@@ -235,3 +235,33 @@ def test_texture_sources_name_the_copied_patch() -> None:
     offsets = evidence.offsets()
     assert offsets[:, 20, 30].tolist() == [112 - 120, 215 - 230]
     assert np.count_nonzero(offsets) == 2
+
+
+# -- trust in the network ----------------------------------------------------------------------------------------
+def sky_with_a_ghost() -> tuple[np.ndarray, np.ndarray, TextureJob]:
+    """Smooth sky (a vertical gradient with sensor noise) with a thin diagonal hole, and a network fill that
+    paints a faint lighter line down the hole's middle: the ghost of a removed cable."""
+    rng = np.random.default_rng(3)
+    rows = np.linspace(150, 200, 160)[:, None, None]
+    photo = np.clip(rows * np.array([0.6, 0.8, 1.0]) + rng.normal(0, 1.0, (160, 160, 3)), 0, 255).astype(np.uint8)
+    line = np.zeros((160, 160), np.uint8)
+    cv2.line(line, (20, 0), (140, 159), 1, 1)
+    hole = cv2.dilate(line, np.ones((13, 13), np.uint8)).astype(bool)
+    network = np.broadcast_to(rows * np.array([0.6, 0.8, 1.0]), photo.shape).copy()
+    network[cv2.dilate(line, np.ones((3, 3), np.uint8)).astype(bool)] += 12.0
+    guide = RegionGuide(box=(0, 0, 160, 160), owned=hole, fill=np.clip(network, 0, 255).astype(np.uint8),
+                        offsets=np.zeros((2, 21, 21), np.int64), scale=1.0)
+    return photo, line.astype(bool), TextureJob(photo=photo, hole=hole, exclude=None, guides=[guide],
+                                                settings=TextureSettings())
+
+
+def test_in_smooth_sky_the_networks_ghost_line_does_not_reach_the_fill() -> None:
+    """The border predicts smooth sky (mean gradient ~1 grey level per px, under NETWORK_TRUST_TEXTURE), so the
+    broad shading comes from the copied sky, not from the network's line (+12 grey levels): along the line the
+    fill is within 2 levels of the sky (measured 0.7). With full trust in the network (NETWORK_TRUST_TEXTURE
+    near 0) it is 7.1 levels lighter: what a user sees as a cable's trace."""
+    photo, line, job = sky_with_a_ghost()
+    sky = np.broadcast_to(np.linspace(150, 200, 160)[:, None, None] * np.array([0.6, 0.8, 1.0]), photo.shape)
+    assert (job.guides[0].fill - sky)[line].mean() > 10  # the ghost is there to be kept out
+    filled, _ = run(job, seed=0)
+    assert abs((filled - sky)[line].mean()) < 2.0
