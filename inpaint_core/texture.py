@@ -193,8 +193,8 @@ def _make_level(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.Tensor, 
     index[ty, tx] = torch.arange(ty.numel(), device=photo.device)
     hy, hx = torch.nonzero(hole_p, as_tuple=True)
     vy, vx = torch.nonzero(~touched, as_tuple=True)
-    return _Level(photo=_pad(photo), low=_pad(low), texture=_pad(texture), valid=~touched, vy=vy, vx=vx, index=index, ty=ty, tx=tx,
-                  hy=hy, hx=hx, scale=scale)
+    return _Level(photo=_pad(photo), low=_pad(low), texture=_pad(texture), valid=~touched, vy=vy, vx=vx,
+                  index=index, ty=ty, tx=tx, hy=hy, hx=hx, scale=scale)
 
 
 def _within_patch(m: torch.Tensor) -> torch.Tensor:

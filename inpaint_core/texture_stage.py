@@ -2,8 +2,9 @@
 
 The network fills each region at its working size (``regions.py``); this module takes those fills as the guide,
 the attention argmax as where to look first, and runs the synthesis (``texture.py``) at the photo's own
-resolution on each group of overlapping regions, keeps the network's broad colours under the synthesis's detail,
-then matches the fill to the photo at the hole's border (``seams.py``). It keeps everything a re-run with another seed needs, so a variation costs only this stage.
+resolution on each group of overlapping regions, keeps the network's broad colours under the synthesis's detail
+where the network is trusted, then matches the fill to the photo at the hole's border (``seams.py``). It keeps
+everything a re-run with another seed needs, so a variation costs only this stage.
 """
 from __future__ import annotations
 
