@@ -38,7 +38,7 @@ Known pixels never change. The result carries, for every hole pixel, the photo p
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import cv2
@@ -115,23 +115,9 @@ class _Level:
     hx: torch.Tensor
     scale: int               # photo pixels per level pixel
 
-    _voters: dict[int, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)
-
     @property
     def shape(self) -> tuple[int, int]:
         return int(self.photo.shape[1]), int(self.photo.shape[2])
-
-    def voters(self, radius: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """([V, M] int64, [V] int64): for each position (dy, dx) of a (2 radius + 1)^2 footprint, the target
-        patch centred at (hole pixel - (dy, dx)), -1 where there is none, and the flat offset dy * width + dx
-        that patch's source moves by to land on the pixel. Fixed for a level, so computed once."""
-        if radius not in self._voters:
-            d = torch.arange(-radius, radius + 1, device=self.hy.device)
-            dy, dx = (g.reshape(-1) for g in torch.meshgrid(d, d, indexing="ij"))
-            w = self.shape[1]
-            flat = (self.hy * w + self.hx)[None] - (dy * w + dx)[:, None]
-            self._voters[radius] = (self.index.reshape(-1)[flat], dy * w + dx)
-        return self._voters[radius]
 
 
 # -- pyramid ---------------------------------------------------------------------------------------------------------
@@ -363,16 +349,21 @@ def _vote(level: _Level, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor 
 
     Weights exp(-d / 2 sigma^2) with sigma^2 a quantile of this level's distances (Wexler et al.), so close
     matches dominate; equal weights when ``dist`` is None (a field not yet matched against this estimate)."""
-    voters, offsets = level.voters(radius)  # [V, M] target patch per footprint position, -1 where none
     colours = level.photo.reshape(3, -1)
     if dist is None:
         dist = torch.zeros(len(level.ty), dtype=colours.dtype, device=colours.device)
     finite = dist[torch.isfinite(dist)]
     sigma2 = max(float(torch.quantile(finite, VOTE_QUANTILE)) if finite.numel() else 1.0, 1e-6)
-    source = sy * level.shape[1] + sx  # valid sources lie RADIUS inside the level: a patch never leaves it
+    w = level.shape[1]
+    span = torch.arange(-radius, radius + 1, device=dist.device)
+    dy, dx = (g.reshape(-1) for g in torch.meshgrid(span, span, indexing="ij"))
+    offsets = dy * w + dx                   # a footprint position's shift, in flat level pixels
+    pixels = level.hy * w + level.hx
+    source = sy * w + sx  # valid sources lie RADIUS inside the level: a patch never leaves it
     result = level.photo[:, level.hy, level.hx].clone()  # kept where no patch voted
-    for start in range(0, voters.shape[1], VOTE_CHUNK):
-        q = voters[:, start:start + VOTE_CHUNK]
+    for start in range(0, len(pixels), VOTE_CHUNK):
+        # [V, chunk]: the target patch centred at (pixel - offset), whose offset-th pixel lands here; -1: none
+        q = level.index.reshape(-1)[pixels[start:start + VOTE_CHUNK][None] - offsets[:, None]]
         has = q >= 0
         q = q.clamp(min=0)
         d = torch.where(has, dist[q], math.inf)
@@ -383,8 +374,7 @@ def _vote(level: _Level, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor 
         weight = torch.where(torch.isfinite(d), weight, torch.zeros_like(weight))
         total = (colours[:, source[q] + offsets[:, None]] * weight).sum(dim=1)
         norm = weight.sum(dim=0)
-        voted = norm > 0
-        result[:, start:start + VOTE_CHUNK] = torch.where(voted, total / norm.clamp(min=1e-12),
+        result[:, start:start + VOTE_CHUNK] = torch.where(norm > 0, total / norm.clamp(min=1e-12),
                                                           result[:, start:start + VOTE_CHUNK])
     return result
 
