@@ -36,6 +36,7 @@ STAGE_MESSAGES = {"coarse": "Filling: coarse pass", "refine": "Filling: refineme
 TEXTURES = ("photo", "network")
 NETWORK_SHARE = 0.5  # of the progress bar, when the texture stage follows the network
 DONE_MESSAGE = "done"
+TEXTURE_REUSED_BUFFER = 32 * 1024 * 1024  # bytes: the texture stage keeps freed buffers up to this size (cpu.py)
 
 
 class InpaintInputError(ValueError):
@@ -287,7 +288,8 @@ class Inpainter:
             if progress is not None:
                 progress(start + (1.0 - start) * fraction, STAGE_MESSAGES["texture"])
 
-        composite, evidence = run_texture(job, seed, device=self.device, on_round=on_round)
+        with reuse_freed_memory(up_to=TEXTURE_REUSED_BUFFER):
+            composite, evidence = run_texture(job, seed, device=self.device, on_round=on_round)
         flow = self._texture_flow(network.box, evidence)
         timings = dict(network.timings, texture=time.perf_counter() - t0)
         return replace(network, composite=composite, texture=evidence, texture_flow_rgb=flow, seed=seed,

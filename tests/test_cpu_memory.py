@@ -27,3 +27,17 @@ def test_memory_freed_inside_is_kept_until_the_end_then_handed_back():
     after = resident_mb()
     assert held - before > 200  # freed, but kept for the next allocations
     assert after - before < 50  # handed back when the outer block ends
+
+
+def test_with_a_size_limit_only_smaller_buffers_are_kept():
+    before = resident_mb()
+    with cpu.reuse_freed_memory(up_to=8 * 2**20):
+        large = [torch.ones(4 * 2**20) for _ in range(16)]  # 16 MB each, above the limit: mapped afresh
+        del large
+        after_large = resident_mb()
+        small = [torch.ones(2**20) for _ in range(64)]  # 4 MB each: kept for the next allocations
+        del small
+        after_small = resident_mb()
+    assert after_large - before < 50
+    assert after_small - before > 200
+    assert resident_mb() - before < 50  # and handed back at the end
