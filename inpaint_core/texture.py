@@ -55,10 +55,9 @@ PCA_SAMPLES = 4096         # source patches the components are estimated from
 COARSEST_THICKNESS = 3.0   # the pyramid starts where the hole is about this many pixels from its border
 MIN_LEVEL_SIDE = 24        # ... and never below this many pixels on the box's shorter side
 JUMPS = (8, 4, 2, 1)       # propagation steps
-FINE_SEARCH_RADIUS = 8     # random search radius (pixels) below the coarsest level
 GUIDE_SIGMA = 4.0          # photo pixels: the blur at which the guide compares colours
 COHERENCE = 0.5            # a neighbour's continued source wins unless another is this much closer
-VOTE_QUANTILE = 0.5        # the vote's sigma^2 is this quantile of the level's match distances
+VOTE_QUANTILE = 0.1        # the vote's sigma^2 is this quantile of the level's match distances
 VOTE_RADIUS = 1            # the final vote averages the patches whose centres lie this close (a 3x3 footprint)
 ITERATION_VOTE_RADIUS = RADIUS  # ... the votes between searches, every patch that covers a pixel
 TEXTURE_WINDOW = 4.0       # photo pixels: the blur over which gradient magnitudes become texture features
@@ -80,7 +79,7 @@ class TextureSettings:
 
     guide_coarse: float = 4.0
     guide_fine: float = 0.5
-    texture_weight: float = 4.0
+    texture_weight: float = 16.0
     iterations_coarse: int = 5
     iterations_fine: int = 2
     random_candidates: int = 12
@@ -309,7 +308,7 @@ def _improve(desc: _Descriptors, sy: torch.Tensor, sx: torch.Tensor, dist: torch
 
 
 def _search(desc: _Descriptors, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor, candidates: int,
-            generator: torch.Generator, radius: int | None = None) -> None:
+            generator: torch.Generator) -> None:
     """One round of propagation (jump steps in four directions) and random search, in place."""
     lv = desc.level
     h, w = lv.shape
@@ -325,8 +324,10 @@ def _search(desc: _Descriptors, sy: torch.Tensor, sx: torch.Tensor, dist: torch.
             _improve(desc, sy, sx, dist, torch.where(has, torch.take(sy, n) + dy, sy),
                      torch.where(has, torch.take(sx, n) + dx, sx), bias=1.0 - COHERENCE)
     # Random search at radii halving from the level's size down to one pixel (the last ones align the match),
-    # ``candidates`` samples spread evenly over that range.
-    radii = _halving(max(h, w) if radius is None else radius)
+    # ``candidates`` samples spread evenly over that range. At every level, not only the coarsest: searched
+    # near the sources carried over from the level above only, a fill keeps the coarse level's choices, made
+    # where grass and smooth ground look alike, and a removed rock in a meadow came back as a smooth blob.
+    radii = _halving(max(h, w))
     for r in (radii[i * len(radii) // candidates] for i in range(candidates)) if candidates < len(radii) else radii:
         jy = torch.randint(-r, r + 1, sy.shape, generator=generator, device=sy.device)
         jx = torch.randint(-r, r + 1, sx.shape, generator=generator, device=sx.device)
@@ -461,9 +462,7 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
             desc.targets = desc.hole_descriptors()
             dist = desc.distance(sy, sx)
         for _ in range(rounds[depth]):
-            # Below the coarsest level the field comes from the level above: search near it only.
-            _search(desc, sy, sx, dist, settings.random_candidates, generator,
-                    radius=None if previous is None else FINE_SEARCH_RADIUS)
+            _search(desc, sy, sx, dist, settings.random_candidates, generator)
             _revote(level, sy, sx, dist)
             desc.targets = desc.hole_descriptors()
             dist = desc.distance(sy, sx)
