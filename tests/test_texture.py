@@ -83,7 +83,7 @@ def test_a_periodic_texture_comes_back_with_its_period(pattern, row_period, colu
     assert fft_bin(grey, axis=1) == round(48 / row_period)
     if column_period is not None:
         assert fft_bin(grey, axis=0) == round(48 / column_period)
-    # The contrast and the edges are the photo's, not an average of misaligned copies (measured: sharpness 0.98).
+    # The contrast and the edges are the photo's, not an average of misaligned copies (measured: sharpness 1.00).
     truth = hole_grey(photo.astype(np.float32), hole)
     assert grey.std() > 0.9 * truth.std()
     assert metrics.sharpness(as_uint8(result.image), photo, hole) > 0.8
@@ -156,7 +156,8 @@ def test_the_same_seed_gives_the_same_fill_and_another_seed_another(real_photo) 
 # -- sharpness --------------------------------------------------------------------------------------------------
 def test_a_blurry_guide_becomes_sharp(real_photo) -> None:
     """The guide is the network's failing at its worst, the true photo blurred by 4 px (sharpness 0.023 of the
-    photo's); the fill has the photo's own detail back: 0.59 measured with the current settings."""
+    photo's); the fill has the photo's own detail back: measured 1.06 (0.84 when the search below the coarsest
+    level stayed near the sources carried over from it and the votes weighed matches more evenly)."""
     hole = box(real_photo.shape[:2], 104, 152, 104, 152)
     guide = cv2.GaussianBlur(real_photo, (0, 0), 4)
     shown = real_photo.copy()
@@ -165,14 +166,14 @@ def test_a_blurry_guide_becomes_sharp(real_photo) -> None:
     result = synthesize(real_photo, hole, guide, seed=0)
     after = metrics.sharpness(as_uint8(result.image), real_photo, hole)
     assert before < 0.05
-    assert after > max(10 * before, 0.4)
+    assert after > 0.95
 
 
 def test_a_busy_region_stays_busy_next_to_a_flat_one_of_its_colour() -> None:
     """Left half grain (std 45 grey levels), right half flat, both the same mean colour; a hole in the grain and
     a flat guide. Matched on colours alone, the flat half fits a flat estimate best: measured sharpness 0.001,
     every source on the right. The texture features say the hole's border is busy, so the grain is copied:
-    measured 0.68, every source on the left."""
+    measured 0.86, every source on the left."""
     rng = np.random.default_rng(1)
     noise = cv2.GaussianBlur(rng.normal(0, 1, (128, 160)), (0, 0), 1.0)
     grey = np.where(np.arange(160)[None, :] < 80, 128 + 45 * noise / noise.std(), 128.0)
@@ -186,7 +187,7 @@ def test_a_busy_region_stays_busy_next_to_a_flat_one_of_its_colour() -> None:
         return metrics.sharpness(as_uint8(result.image), photo, hole), (result.source_x[hole] < 80).mean()
 
     sharpness, from_the_grain = fill(TextureSettings().texture_weight)
-    assert sharpness > 0.5 and from_the_grain > 0.95
+    assert sharpness > 0.75 and from_the_grain > 0.95
     sharpness, from_the_grain = fill(0.0)  # the same without the texture term: the failure it prevents
     assert sharpness < 0.1 and from_the_grain < 0.05
 
@@ -258,7 +259,7 @@ def sky_with_a_ghost() -> tuple[np.ndarray, np.ndarray, TextureJob]:
 def test_in_smooth_sky_the_networks_ghost_line_does_not_reach_the_fill() -> None:
     """The border predicts smooth sky (mean gradient ~1 grey level per px, under NETWORK_TRUST_TEXTURE), so the
     broad shading comes from the copied sky, not from the network's line (+12 grey levels): along the line the
-    fill is within 2 levels of the sky (measured 0.7). With full trust in the network (NETWORK_TRUST_TEXTURE
+    fill is within 2 levels of the sky (measured 0.6). With full trust in the network (NETWORK_TRUST_TEXTURE
     near 0) it is 7.1 levels lighter: what a user sees as a cable's trace."""
     photo, line, job = sky_with_a_ghost()
     sky = np.broadcast_to(np.linspace(150, 200, 160)[:, None, None] * np.array([0.6, 0.8, 1.0]), photo.shape)
