@@ -453,18 +453,13 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
         fraction = 0.0 if levels == 1 else depth / (levels - 1)
         guide_weight = settings.guide_fine * (settings.guide_coarse / settings.guide_fine) ** fraction
         desc = _Descriptors(level, _principal_basis(level, generator), guide_weight, settings.texture_weight)
-        if previous is None:
-            # Start from copies, not from the network's fill: matched against a flat estimate, the flattest
-            # sources always win and the result stays a smear (the network's colours still steer via the guide).
-            _revote(level, sy, sx, None)
-            desc.targets = desc.hole_descriptors()
+        # Vote the starting field (the attention's at the coarsest level, the carried-over one below) into the
+        # estimate before searching: at the coarsest level not the network's fill, against whose flat estimate
+        # the flattest sources always win (its colours still steer via the guide); below, the finer photo's
+        # pixels at those sources, not an upsampled blur.
+        _revote(level, sy, sx, None)
+        desc.targets = desc.hole_descriptors()
         dist = desc.distance(sy, sx)
-        if previous is not None:
-            # Re-vote at this level with the carried-over field before searching: the estimate here is
-            # the finer photo's pixels at those sources, not an upsampled blur.
-            _revote(level, sy, sx, None)
-            desc.targets = desc.hole_descriptors()
-            dist = desc.distance(sy, sx)
         for _ in range(rounds[depth]):
             _search(desc, sy, sx, dist, settings.random_candidates, generator,
                     radius=FINEST_SEARCH_RADIUS if depth == 0 and previous is not None else None)
