@@ -43,8 +43,9 @@ def _border_corrections(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, c
             beyond[beyond] &= ~hole[fy[beyond], fx[beyond]]
             target = target.copy()
             target[beyond] += target[beyond] - photo_f[fy[beyond], fx[beyond]]
-        np.add.at(total, (py, px), target - fill[py, px])
-        np.add.at(count, (py, px), 1.0)
+        # One neighbour direction names each hole pixel at most once, so plain indexed adds are exact here.
+        total[py, px] += target - fill[py, px]
+        count[py, px] += 1.0
     correction = np.divide(total, count[..., None], out=np.zeros_like(total), where=count[..., None] > 0)
     return correction, (count > 0).astype(np.float32)
 
@@ -63,14 +64,26 @@ def membrane(values: np.ndarray, weight: np.ndarray, region: np.ndarray) -> np.n
     estimate = np.divide(v, wt[..., None], out=np.zeros_like(v), where=wt[..., None] > 1e-6)
     if not (wt > 1e-6).all():
         estimate[:] = v.sum(axis=(0, 1)) / max(float(wt.sum()), 1e-6)
-    for v, wt in reversed(levels[:-1]):
-        up = cv2.resize(estimate, (wt.shape[1], wt.shape[0]), interpolation=cv2.INTER_LINEAR)
-        # Where the level has enough weight of its own it keeps its average; elsewhere the coarser estimate.
-        own = np.divide(v, wt[..., None], out=np.zeros_like(v), where=wt[..., None] > 1e-6)
-        alpha = np.clip(wt, 0.0, 1.0)[..., None]
-        estimate = alpha * own + (1 - alpha) * up
-    estimate[~region] = 0
-    return estimate.astype(np.float32)
+    result = np.zeros(values.shape, np.float32)
+    ys, xs = np.nonzero(region)
+    if len(levels) == 1:
+        result[ys, xs] = estimate[ys, xs]
+        return result
+    for v, wt in reversed(levels[1:-1]):
+        estimate = _blend(v, wt, cv2.resize(estimate, (wt.shape[1], wt.shape[0]), interpolation=cv2.INTER_LINEAR))
+    # At the photo's own resolution only where it is asked for: a thin hole across a large photo is a small
+    # part of its box.
+    v, wt = levels[0]
+    up = cv2.resize(estimate, (wt.shape[1], wt.shape[0]), interpolation=cv2.INTER_LINEAR)
+    result[ys, xs] = _blend(v[ys, xs], wt[ys, xs], up[ys, xs])
+    return result
+
+
+def _blend(v: np.ndarray, wt: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """Where a level has enough weight of its own it keeps its average; elsewhere the coarser estimate."""
+    own = np.divide(v, wt[..., None], out=np.zeros_like(v), where=wt[..., None] > 1e-6)
+    alpha = np.clip(wt, 0.0, 1.0)[..., None]
+    return alpha * own + (1 - alpha) * up
 
 
 def match_boundary(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray) -> np.ndarray:
