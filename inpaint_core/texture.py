@@ -360,7 +360,10 @@ def _halving(size: int) -> list[int]:
     return radii
 
 
-VOTE_CHUNK = 1 << 16       # hole pixels voted at once: bounds the [3, voters, chunk] gather's memory
+# Hole pixels voted at once. It bounds the [3, voters, chunk] gather's memory; at 9.6 MB that gather stays under
+# the mmap threshold the stage runs with (``cpu.reuse_freed_memory``, 32 MB), so each chunk reuses the last one's
+# pages instead of faulting in fresh ones (the pedestal's votes 4.5 -> 3.6 s against chunks four times larger).
+VOTE_CHUNK = 1 << 14
 
 
 def _vote(level: _Level, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor | None, radius: int
