@@ -258,6 +258,9 @@ def _principal_basis(level: _Level, generator: torch.Generator) -> torch.Tensor:
     return vectors[:, -DESCRIPTOR_SIZE:].T.contiguous().float()
 
 
+DISTANCE_CHUNK = 1 << 18   # target patches compared at once: 22 MB of gathered descriptors
+
+
 class _Descriptors:
     """Descriptors of every source patch (dense, once per level) and of the hole's patches (after every vote)."""
 
@@ -301,8 +304,13 @@ class _Descriptors:
         h, w = lv.shape
         sy, sx = sy.clamp(0, h - 1), sx.clamp(0, w - 1)
         flat = sy * w + sx
-        # index_select, not fancy indexing: the same rows, gathered twice as fast on the CPU
-        d = torch.index_select(self.sources, 0, flat).sub_(self.targets).square_().sum(dim=1)
+        d = torch.empty(len(flat), dtype=self.sources.dtype, device=flat.device)
+        # index_select, not fancy indexing: the same rows, gathered twice as fast on the CPU; in chunks whose
+        # gathered rows stay under the stage's mmap threshold (see VOTE_CHUNK)
+        for start in range(0, len(flat), DISTANCE_CHUNK):
+            part = slice(start, start + DISTANCE_CHUNK)
+            rows = torch.index_select(self.sources, 0, flat[part]).sub_(self.targets[part])
+            torch.sum(rows.square_(), dim=1, out=d[part])
         return d.masked_fill_(~torch.index_select(lv.valid.reshape(-1), 0, flat), math.inf)
 
 
