@@ -283,20 +283,27 @@ class _Descriptors:
         self.targets = self.hole_descriptors()
 
     def hole_descriptors(self) -> torch.Tensor:
-        """[N, DESCRIPTOR_SIZE + 3] descriptors of the target patches, from the current estimate."""
+        """[N, DESCRIPTOR_SIZE + 5] descriptors of the target patches, from the current estimate."""
         lv = self.level
         w = lv.shape[1]
-        colours = lv.photo.reshape(3, -1)
+        colours, low, texture = lv.photo.reshape(3, -1), lv.low.reshape(3, -1), lv.texture.reshape(2, -1)
         centres = lv.ty * w + lv.tx
-        # The projection summed offset by offset: one [3, N] gather each, never an [N, 147] patch matrix.
         kernel = self.basis.view(DESCRIPTOR_SIZE, 3, PATCH * PATCH)
-        projected = torch.zeros(DESCRIPTOR_SIZE, len(centres), dtype=colours.dtype, device=colours.device)
         dys, dxs = _patch_offsets(centres.device)
-        for k, (dy, dx) in enumerate(zip(dys.tolist(), dxs.tolist())):
-            projected.addmm_(kernel[:, :, k], torch.index_select(colours, 1, centres + (dy * w + dx)))
-        guide = self.guide * lv.low.reshape(3, -1)[:, centres]
-        texture = self.texture * lv.texture.reshape(2, -1)[:, centres]
-        return torch.cat([projected, guide, texture]).T.contiguous()
+        shifts = (dys * w + dxs).tolist()
+        targets = torch.empty(len(centres), DESCRIPTOR_SIZE + 5, dtype=colours.dtype, device=colours.device)
+        for start in range(0, len(centres), DISTANCE_CHUNK):
+            at = centres[start:start + DISTANCE_CHUNK]
+            # The projection summed offset by offset: one [3, chunk] gather each, never a [chunk, 147] patch
+            # matrix.
+            projected = torch.zeros(DESCRIPTOR_SIZE, len(at), dtype=colours.dtype, device=colours.device)
+            for k, shift in enumerate(shifts):
+                projected.addmm_(kernel[:, :, k], torch.index_select(colours, 1, at + shift))
+            rows = targets[start:start + len(at)]
+            rows[:, :DESCRIPTOR_SIZE] = projected.T
+            rows[:, DESCRIPTOR_SIZE:DESCRIPTOR_SIZE + 3] = (self.guide * torch.index_select(low, 1, at)).T
+            rows[:, DESCRIPTOR_SIZE + 3:] = (self.texture * torch.index_select(texture, 1, at)).T
+        return targets
 
     def distance(self, sy: torch.Tensor, sx: torch.Tensor) -> torch.Tensor:
         """Squared descriptor distance from each hole patch to the source patches at (sy, sx); inf if invalid."""
