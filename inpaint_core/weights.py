@@ -109,8 +109,8 @@ def load_weights(path: str | os.PathLike, expected_sha256: str | None = None
         actual = sha256_of(path)
         if actual != expected_sha256:
             raise WeightsError(
-                f"{path} is corrupt or was replaced: its sha256 is {actual[:12]}..., expected {expected_sha256[:12]}... "
-                f"{HOW_TO_GET_WEIGHTS}")
+                f"{path} is corrupt or was replaced: its sha256 is {actual[:12]}..., "
+                f"expected {expected_sha256[:12]}... {HOW_TO_GET_WEIGHTS}")
     card = read_card(path)
     try:
         tensors = load_file(str(path))
