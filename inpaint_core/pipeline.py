@@ -307,8 +307,10 @@ class Inpainter:
             inside = group.source_y >= 0
             offsets[(slice(None),) + sl][:, inside] = group.offsets()[:, inside]
             filled[sl] |= inside
-        flow = offsets_to_rgb(offsets[None])[0]
-        flow[~filled] = 255
+        # Colours for the filled pixels only (a thin hole is a small part of a large photo's box); the others
+        # have offset 0, which changes no normalisation.
+        flow = np.full(filled.shape + (3,), 255, np.uint8)
+        flow[filled] = offsets_to_rgb(offsets[:, filled][None, :, :, None])[0, :, 0]
         return flow
 
     # -- steps ------------------------------------------------------------------------------------------------
