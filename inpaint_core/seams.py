@@ -27,7 +27,6 @@ def _border_corrections(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, c
     photo(k + e)) with ``continue_gradient`` (where k + e is known too), else photo(k); the correction is the
     mean over p's known neighbours of target - fill(p)."""
     h, w = hole.shape
-    photo_f = photo.astype(np.float32)
     total = np.zeros((h, w, 3), np.float32)
     count = np.zeros((h, w), np.float32)
     ys, xs = np.nonzero(hole)
@@ -36,18 +35,19 @@ def _border_corrections(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, c
         ok = (ky >= 0) & (ky < h) & (kx >= 0) & (kx < w)
         ok[ok] &= ~hole[ky[ok], kx[ok]]
         py, px, ky, kx = ys[ok], xs[ok], ky[ok], kx[ok]
-        target = photo_f[ky, kx]
+        target = photo[ky, kx].astype(np.float32)
         if continue_gradient:
             fy, fx = ky + dy, kx + dx
             beyond = (fy >= 0) & (fy < h) & (fx >= 0) & (fx < w)
             beyond[beyond] &= ~hole[fy[beyond], fx[beyond]]
-            target = target.copy()
-            target[beyond] += target[beyond] - photo_f[fy[beyond], fx[beyond]]
+            target[beyond] += target[beyond] - photo[fy[beyond], fx[beyond]].astype(np.float32)
         # One neighbour direction names each hole pixel at most once, so plain indexed adds are exact here.
         total[py, px] += target - fill[py, px]
         count[py, px] += 1.0
-    correction = np.divide(total, count[..., None], out=np.zeros_like(total), where=count[..., None] > 0)
-    return correction, (count > 0).astype(np.float32)
+    # Only border pixels have a count: the division there, not over the whole (mostly zero) box.
+    by, bx = np.nonzero(count)
+    total[by, bx] /= count[by, bx, None]
+    return total, (count > 0).astype(np.float32)
 
 
 def membrane(values: np.ndarray, weight: np.ndarray, region: np.ndarray) -> np.ndarray:
