@@ -6,12 +6,16 @@ gives) must come back as sharp as the photo's own texture.
 """
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from inpaint_core import metrics
 from inpaint_core.imageio import read_image
+from inpaint_core import texture
 from inpaint_core.texture import PATCH, RADIUS, TextureSettings, synthesize
 from inpaint_core.texture_stage import RegionGuide, TextureJob, TextureSources, network_lows_texture_highs, run
 
@@ -133,6 +137,34 @@ def test_known_pixels_are_returned_unchanged() -> None:
     result = synthesize(photo, hole, flat_guide(photo, hole), seed=0)
     assert result.image.dtype == np.float32
     assert np.array_equal(result.image[~hole], photo[~hole].astype(np.float32))
+
+
+# -- the CPU's paths and a GPU's -----------------------------------------------------------------------------------
+def test_the_cpus_fast_paths_compute_what_a_gpus_paths_do(monkeypatch) -> None:
+    """On the CPU the stage blurs and dilates with OpenCV and projects blob-shaped targets with one convolution
+    over their box; on a GPU it takes torch's convolutions, max pools and per-offset gathers. The numbers must be
+    the same: blurs are float32 sums of up to 2 x 21 taps of values <= 255 in another order (within 1e-3 grey
+    levels), projections sums of 147 products up to ~3e3 in magnitude (within 1e-2); the dilation exactly."""
+    rng = np.random.default_rng(0)
+    x = torch.from_numpy(rng.uniform(0, 255, (4, 61, 47)).astype(np.float32))
+    for sigma in (0.5, 1.5, 4.0):
+        radius = max(1, math.ceil(2.5 * sigma))
+        assert torch.allclose(texture._blur(x, sigma), texture._blur_conv(x, sigma, radius), atol=1e-3)
+    sparse = torch.from_numpy(rng.random((61, 47)) < 0.05)
+    assert torch.equal(texture._within_patch(sparse), texture._within_patch_pooled(sparse))
+
+    photo = torch.from_numpy(rng.uniform(0, 255, (3, 80, 90)).astype(np.float32))
+    hole = torch.zeros(80, 90, dtype=torch.bool)
+    hole[20:60, 25:70] = True  # a blob: its targets fill their box
+    level = texture._make_level(photo, hole, hole, torch.zeros(2, 80, 90), scale=1)
+    basis = torch.linalg.qr(torch.from_numpy(rng.normal(size=(3 * PATCH * PATCH, texture.DESCRIPTOR_SIZE))
+                                             .astype(np.float32)))[0].T.contiguous()
+    descriptors = texture._Descriptors(level, basis, 1.0, 1.0)
+    by_box = descriptors._projections()
+    monkeypatch.setattr(texture, "DENSE_BOX_RATIO", 0.0)  # never the box: the per-offset gathers
+    by_offset = descriptors._projections()
+    assert by_box.abs().max() > 100  # real projections, not zeros
+    assert torch.allclose(by_box, by_offset, atol=1e-2)
 
 
 # -- seeds ------------------------------------------------------------------------------------------------------
