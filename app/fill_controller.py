@@ -148,10 +148,11 @@ class FillController(QObject):
                               "dropped.", 5000)
             return
         composite = self._pasted(state.request, result.composite, state.weights)
-        state.items.append(self._variation(result, composite, self._evidence(result)))
+        let_go = state.add(self._variation(result, composite, self._evidence(result)))
         self._show(state, len(state.items) - 1)
-        self.message.emit(f"{state.describe()} (seed {result.seed}) in {state.current.evidence.seconds:.2f} s",
-                          5000)
+        note = "; the oldest variations were let go to save memory" if let_go else ""
+        self.message.emit(f"{state.describe()} (seed {result.seed}) in {state.current.evidence.seconds:.2f} s"
+                          f"{note}", 5000)
 
     @staticmethod
     def _variation(result: InpaintResult, composite: np.ndarray, evidence: FillEvidence) -> Variation:

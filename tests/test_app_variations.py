@@ -106,6 +106,32 @@ def test_another_variation_changes_only_the_hole_and_arrows_step_back_to_the_exa
     assert engine.calls == 3  # stepping re-runs nothing
 
 
+def test_past_the_memory_budget_the_oldest_variations_are_let_go_but_never_the_fill(qtbot, window, monkeypatch):
+    """Each variation keeps its own pixels, flow colours and sources (140 MB on a 10 MP photo); with room for
+    three, a fourth lets the oldest go but the fill itself, and stepping back still shows exact pixels."""
+    document = window.document
+    fill(qtbot, window)
+    first = document.image.copy()
+    state = window.fills.variations(document)
+    one = state.items[0].own_bytes()
+    assert one >= 3 * hole(window).sum()  # at least its pixels
+    monkeypatch.setattr("app.variations.MEMORY_BUDGET", int(3.5 * one))
+    vary(qtbot, window)
+    vary(qtbot, window)
+    assert [v.seed for v in state.items] == [0, 1, 2] and "let go" not in window.statusBar().currentMessage()
+    third = document.image.copy()
+    vary(qtbot, window)
+    fourth = document.image.copy()
+    assert [v.seed for v in state.items] == [0, 2, 3] and bar_text(window) == "Variation 3 of 3"
+    assert "the oldest variations were let go" in window.statusBar().currentMessage()
+    for expected, label in ((third, "2 of 3"), (first, "1 of 3")):
+        press(qtbot, window, Qt.Key.Key_Left, ALT)
+        assert document.image.tobytes() == expected.tobytes() and bar_text(window) == f"Variation {label}"
+    press(qtbot, window, Qt.Key.Key_Right, ALT)
+    press(qtbot, window, Qt.Key.Key_Right, ALT)
+    assert document.image.tobytes() == fourth.tobytes()
+
+
 def test_variations_are_forgotten_after_another_edit_and_a_new_fill_starts_afresh(qtbot, window, engine):
     fill(qtbot, window)
     vary(qtbot, window)
