@@ -16,8 +16,8 @@ if TYPE_CHECKING:  # the engine's module imports torch, which the UI thread neve
 
 
 # Bytes the variations of one fill may hold of their own (pixels, flow colours, sources; the network's output is
-# shared): each holds about 14 bytes per pixel of the fill's box, 140 MB on a 10 MP photo, and clicking Another
-# Variation must not fill the machine's memory. Past it the oldest are let go, never the fill itself.
+# shared): each holds about 14 bytes per pixel of the fill's box, 140 MB for a fill spanning a 10 MP photo, and
+# clicking Another Variation must not fill the machine's memory. Past it the oldest are let go, never the fill.
 MEMORY_BUDGET = 1 << 30
 
 
