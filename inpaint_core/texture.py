@@ -523,13 +523,12 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
             sy, sx = _upsample_field(previous, level, sy, sx, generator)
         fraction = 0.0 if levels == 1 else depth / (levels - 1)
         guide_weight = settings.guide_fine * (settings.guide_coarse / settings.guide_fine) ** fraction
-        desc = _Descriptors(level, _principal_basis(level, generator), guide_weight, settings.texture_weight)
         # Vote the starting field (the attention's at the coarsest level, the carried-over one below) into the
         # estimate before searching: at the coarsest level not the network's fill, against whose flat estimate
         # the flattest sources always win (its colours still steer via the guide); below, the finer photo's
-        # pixels at those sources, not an upsampled blur.
+        # pixels at those sources, not an upsampled blur. The descriptors then describe that estimate.
         _revote(level, sy, sx, None)
-        desc.targets = desc.hole_descriptors()
+        desc = _Descriptors(level, _principal_basis(level, generator), guide_weight, settings.texture_weight)
         dist = desc.distance(sy, sx)
         for round_ in range(rounds[depth]):
             if depth > 0 or previous is None:
