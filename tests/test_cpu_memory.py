@@ -34,12 +34,9 @@ def test_memory_freed_inside_is_kept_until_the_end_then_handed_back():
 # Run in a fresh interpreter: a fill still running in another thread (an app test's worker) shares its block's
 # setting with every block that starts meanwhile, so in this process the limit could be someone else's.
 SIZE_LIMIT_CHECK = """
-from pathlib import Path
 import torch
 from inpaint_core import cpu
-
-def resident_mb():
-    return int(Path("/proc/self/statm").read_text().split()[1]) * 4096 / 2**20
+from tests.test_cpu_memory import resident_mb
 
 before = resident_mb()
 with cpu.reuse_freed_memory(up_to=8 * 2**20):
@@ -55,7 +52,7 @@ print(after_large - before, after_small - before, resident_mb() - before)
 
 def test_with_a_size_limit_only_smaller_buffers_are_kept():
     done = subprocess.run([sys.executable, "-c", SIZE_LIMIT_CHECK], capture_output=True, text=True, check=True,
-                          timeout=120)
+                          timeout=120, cwd=Path(__file__).resolve().parents[1])
     after_large, after_small, after_block = (float(v) for v in done.stdout.split())
     assert after_large < 50
     assert after_small > 200
