@@ -169,9 +169,9 @@ def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback
                 on_round(start + span * fraction)
 
         # The network's fill can carry a faint cast of what was removed; level it to the surroundings first, or
-        # the guide steers the synthesis towards sources of that cast. Deep in a large hole its pale blob would
-        # steer the synthesis to the palest sources of the photo (the sun's glare): there the guide is the
-        # surroundings.
+        # the synthesis, which starts from it deep in a large hole, matches sources of that cast, and the
+        # composite keeps it in its low frequencies. Deep in a large hole its pale blob would start the
+        # synthesis on the palest sources of the photo (the sun's glare): there the guide is the surroundings.
         guide = level_colours(photo, guide.astype(np.float32), hole)
         scale = min(job.guides[i].scale for i in members)  # network pixels per photo pixel
         features = texture_features(photo, hole)
