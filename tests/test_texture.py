@@ -87,7 +87,8 @@ def test_a_periodic_texture_comes_back_with_its_period(pattern, row_period, colu
     assert fft_bin(grey, axis=1) == round(48 / row_period)
     if column_period is not None:
         assert fft_bin(grey, axis=0) == round(48 / column_period)
-    # The contrast and the edges are the photo's, not an average of misaligned copies (measured: sharpness 1.00).
+    # The contrast and the edges are the photo's, not an average of misaligned copies (measured: sharpness 1.00
+    # for the stripes, 1.19 for the checker).
     truth = hole_grey(photo.astype(np.float32), hole)
     assert grey.std() > 0.9 * truth.std()
     assert metrics.sharpness(as_uint8(result.image), photo, hole) > 0.8
@@ -188,8 +189,8 @@ def test_the_same_seed_gives_the_same_fill_and_another_seed_another(real_photo) 
 # -- sharpness --------------------------------------------------------------------------------------------------
 def test_a_blurry_guide_becomes_sharp(real_photo) -> None:
     """The guide is the network's failing at its worst, the true photo blurred by 4 px (sharpness 0.023 of the
-    photo's); the fill has the photo's own detail back: measured 1.06 (0.84 when the search below the coarsest
-    level stayed near the sources carried over from it and the votes weighed matches more evenly)."""
+    photo's); the fill has the photo's own detail back: measured 0.99 (0.84 when the search below the coarsest
+    level stayed near the sources carried over from it)."""
     hole = box(real_photo.shape[:2], 104, 152, 104, 152)
     guide = cv2.GaussianBlur(real_photo, (0, 0), 4)
     shown = real_photo.copy()
@@ -203,9 +204,9 @@ def test_a_blurry_guide_becomes_sharp(real_photo) -> None:
 
 def test_a_busy_region_stays_busy_next_to_a_flat_one_of_its_colour() -> None:
     """Left half grain (std 45 grey levels), right half flat, both the same mean colour; a hole in the grain and
-    a flat guide. Matched on colours alone, the flat half fits a flat estimate best: measured sharpness 0.001,
-    every source on the right. The texture features say the hole's border is busy, so the grain is copied:
-    measured 0.86, every source on the left."""
+    a flat guide. Matched on colours alone, the flat half fits a flat estimate best: measured sharpness 0.04,
+    96 % of the sources on the right. The texture features say the hole's border is busy, so the grain is
+    copied: measured 1.06, every source on the left."""
     rng = np.random.default_rng(1)
     noise = cv2.GaussianBlur(rng.normal(0, 1, (128, 160)), (0, 0), 1.0)
     grey = np.where(np.arange(160)[None, :] < 80, 128 + 45 * noise / noise.std(), 128.0)
@@ -222,6 +223,33 @@ def test_a_busy_region_stays_busy_next_to_a_flat_one_of_its_colour() -> None:
     assert sharpness > 0.75 and from_the_grain > 0.95
     sharpness, from_the_grain = fill(0.0)  # the same without the texture term: the failure it prevents
     assert sharpness < 0.1 and from_the_grain < 0.05
+
+
+def test_a_bar_crossing_a_stroke_is_carried_through_it() -> None:
+    """A light bar 7 px thick crosses a diagonal stroke 18 px wide on a smooth grey-blue ground (a pipe in the
+    sky), from the worst guide, a flat fill. The shrinking-hole pyramid lets the stroke vanish at its coarse
+    levels, where the bar continues through it, and the fill keeps it: along the bar's centre line the stroke
+    stays as light as the bar for four of five seeds (measured). Started where the hole is 3 px thick, from the
+    flat estimate, the bar broke in the stroke for all five (its centre line fell to the ground's grey)."""
+    rng = np.random.default_rng(3)
+    ground = 150 + cv2.GaussianBlur(rng.normal(0, 6, (128, 192)), (0, 0), 2.0)
+    bar = np.zeros((128, 192), np.uint8)
+    cv2.line(bar, (0, 100), (191, 30), 1, 7)
+    grey = np.where(bar > 0, 235.0, ground)
+    photo = np.clip(np.dstack([0.8 * grey, 0.9 * grey, grey]), 0, 255).astype(np.uint8)
+    stroke = np.zeros((128, 192), np.uint8)
+    cv2.line(stroke, (70, 0), (120, 127), 1, 18)
+    hole = stroke > 0
+    centre = np.zeros((128, 192), np.uint8)
+    cv2.line(centre, (0, 100), (191, 30), 1, 3)
+    centre = (centre > 0) & hole
+    bar_grey, ground_grey = photo.mean(axis=2)[bar > 0].mean(), photo.mean(axis=2)[bar == 0].mean()
+    through = 0
+    for seed in range(5):
+        filled = synthesize(photo, hole, flat_guide(photo, hole), seed=seed).image.mean(axis=2)
+        # unbroken: no point of the centre line in the stroke nearer the ground's grey than the bar's
+        through += filled[centre].min() > (bar_grey + ground_grey) / 2
+    assert through >= 3
 
 
 def test_the_network_gives_the_broad_shading_and_the_synthesis_the_grain() -> None:
