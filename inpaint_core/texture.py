@@ -11,18 +11,20 @@ image pyramid that ends at the photo's own resolution. Each level iterates two s
 The pyramid is the one of PatchMatch's inpainting: a coarse pixel is known if any photo pixel under it is, so
 the hole shrinks level by level, thin strokes vanish, and each level's hole starts from what the known pixels
 around it say (interpolated from the level below). The synthesis starts at the coarsest level that still has a
-hole, searching against that estimate; a pipe crossing a stroke is carried through it from both sides. Deep in a
-large hole, which outlasts the pyramid, the estimate is the network's fill.
+hole, searching against that estimate, so a bar crossing a stroke can be carried through it from both sides
+(not always: a pipe crossing a stroke on the Bridge photo still breaks). Deep in a large hole, which outlasts
+the pyramid, the estimate is the network's fill.
 
 The vote lets the photo's structure into the hole: a patch that straddles the border matches on its known
 pixels and puts their continuation into the hole's first pixels, where the next search starts from it. Between
 searches the votes weigh the matches more evenly than the final vote, so a continuation that most patches agree
-on is not outvoted by a few close flat matches. Averaging blurs wherever the field is not coherent, and a blurred estimate is best
-matched by flat sources; the texture term below keeps busy sources winning there, and propagated candidates get
-a bias (COHERENCE), so a neighbour's continued source wins unless another is clearly closer: the field becomes
-coherent, and coherent votes are exact copies. Rounds at the coarser levels (six each) let the field settle
-before the finer levels copy from it. The final vote, after the last search, takes only the 3x3 nearest patches
-and lets the closest matches dominate, which keeps the result as sharp as its sources.
+on is not outvoted by a few close flat matches. Averaging blurs wherever the field is not coherent, and a blurred
+estimate is best matched by flat sources; the texture term below keeps busy sources winning there, and
+propagated candidates get a bias (COHERENCE), so a neighbour's continued source wins unless another is clearly
+closer: the field becomes coherent, and coherent votes are exact copies. Rounds at the coarser levels (six
+each) let the field settle before the finer levels copy from it. The final vote, after the last search, takes
+only the 3x3 nearest patches and lets the closest matches dominate, which keeps the result as sharp as its
+sources.
 
 Patches are compared on a short descriptor: the projection of the 7x7 colour patch on its level's principal
 components (most of a patch's energy in a tenth of the numbers, so a candidate costs one gather of a row instead
@@ -78,7 +80,8 @@ class TextureSettings:
     guide_coarse / guide_fine: weight of the guide term (blurred network fill vs blurred photo at the patch centre,
         1 = as much as the same colour difference at every pixel of the patch) at the coarsest and the finest
         level; geometric between (linear if either is 0). Off by default: on subsets of eval512 strokes and eval
-        256 centre, weights 0.05 / 0.01 lowered median sharpness by 0.02 and changed hole L1 by under 0.5 %. The
+        256 centre, weights 0.05 / 0.01 lowered median sharpness by 0.02 and changed hole L1 by under 0.5 %
+        (measured with the votes between searches at quantile 1). The
         network steers the start instead (the guide is the estimate where the hole outlasts the pyramid) and
         the composite's low frequencies (``texture_stage``).
     texture_weight: weight of the texture features (same scale): how strongly a source must be as busy as the
@@ -272,9 +275,9 @@ def _shrinking_pyramid(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.T
 
     As in PatchMatch's inpainting (after Wexler et al.), a coarse pixel is known if any photo pixel under its
     kernel is, and then averages only those: the hole shrinks level by level and thin strokes vanish. Each
-    level's hole then starts from the next coarser level's values, interpolated: a pipe crossing a stroke is
-    continued through it by its known parts on both sides, which a copy of the network's smooth fill there
-    broke. Deep inside a large hole, which outlasts the pyramid, the photo's own values (the guide) remain.
+    level's hole then starts from the next coarser level's values, interpolated: a bar crossing a stroke is
+    continued through it by its known parts on both sides, where a copy of the network's smooth fill broke it.
+    Deep inside a large hole, which outlasts the pyramid, the values given in the hole (the guide) remain.
     Excluded pixels stay excluded at every level they touch."""
     pyramid = [(photo, hole, blocked, features)]
     for _ in range(levels - 1):
@@ -569,8 +572,9 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
 
     # Progress in units of level pixels x rounds: a level has a quarter of the pixels of the next finer one.
     # Coarser levels get more rounds (the field settles there before the finer levels copy from it), except
-    # those still as large as a whole 512 photo's hole many times over: on a 12 MP photo the level below the
-    # photo's own is itself full of detail, and six rounds there took the pedestal from 13 to 19 s.
+    # levels whose hole is over 3.5 times a 512 photo's strokes: on a 12 MP photo the level below the photo's
+    # own is itself full of detail and costly (the pedestal's fill: 19.3 s with six rounds there, 17.7 s with
+    # two).
     rounds = [settings.iterations_coarse if depth > 0 and int(pyramid[depth][1].sum()) <= COARSE_ROUNDS_HOLE
               else settings.iterations_fine for depth in range(levels)]
     work = [r / 4 ** depth for depth, r in enumerate(rounds)]
