@@ -58,7 +58,7 @@ PATCH = 7                  # patch side at every level
 RADIUS = PATCH // 2
 DESCRIPTOR_SIZE = 16       # principal components kept per patch
 PCA_SAMPLES = 4096         # source patches the components are estimated from
-COARSEST_THICKNESS = 1.0   # the pyramid starts where the hole is about this many pixels from its border
+COARSEST_THICKNESS = 1.0   # the pyramid halves until the hole is about this many pixels from its border
 MIN_LEVEL_SIDE = 24        # ... and never below this many pixels on the box's shorter side
 DOWNSAMPLE_TAPS = (1.0, 5.0, 10.0, 10.0, 5.0, 1.0)  # binomial kernel of the masked downsampling (both axes)
 JUMPS = (8, 4, 2, 1)       # propagation steps
@@ -167,7 +167,8 @@ def _pad(x: torch.Tensor, value: float | None = None) -> torch.Tensor:
 
 
 def _level_count(hole: np.ndarray) -> int:
-    """Levels so that the coarsest sees the hole about COARSEST_THICKNESS pixels thick."""
+    """Levels so that halving alone would bring the hole's deepest pixel within COARSEST_THICKNESS pixels of its
+    border; the shrinking pyramid's kernel closes thin strokes sooner, and levels left without a hole are skipped."""
     inside = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)
     thickness = float(inside.max())
     levels = 1 + max(0, int(math.ceil(math.log2(max(thickness, 1.0) / COARSEST_THICKNESS))))
