@@ -10,7 +10,8 @@ The texture stage carries detail at the photo's own size, but it starts from the
 pixel should be upsampled more than MIN_SCALE allows from what the network saw. A long thin hole (a cable, a
 scratch) across a large photo is therefore cut into tiles along the hole, each seen at MIN_SCALE or finer, never
 handled by shrinking the whole photo. A thick hole (a large object) is still seen whole, shrunk as needed: the
-network needs its context to continue structure, and the texture stage restores the detail.
+network needs its context to continue structure, and the texture stage restores the detail. Where lines and
+blobs join (a stroke through an object), each blob is seen whole and the lines around it are still tiled.
 """
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ class Region:
     """A box of the photo (x0, y0, x1, y1; exclusive ends) processed at ``scale`` (<= 1).
 
     ``core``: the box whose hole pixels this region fills, when it is one tile of a longer hole (its other hole
-    pixels are context the network may not read, filled by the neighbouring tile); None = all of them."""
+    pixels are context the network may not read, filled by the neighbouring tile); None = all of them.
+    ``ceded``: boxes whose hole pixels another region fills (a blob on a tiled line is seen whole)."""
 
     x0: int
     y0: int
@@ -46,6 +48,7 @@ class Region:
     y1: int
     scale: float = 1.0
     core: tuple[int, int, int, int] | None = None
+    ceded: tuple[tuple[int, int, int, int], ...] = ()
 
     @property
     def box(self) -> tuple[int, int, int, int]:
@@ -63,14 +66,20 @@ class Region:
         """The hole pixels of ``mask`` (the photo's) this region fills, as a mask over the region's box."""
         hole = mask[self.y0:self.y1, self.x0:self.x1]
         if self.core is None:
-            return hole.copy()
-        cx0, cy0, cx1, cy1 = self.core
-        owned = np.zeros_like(hole)
-        # The core is a cell of the tile grid and may begin above or left of the box (which is cut to the hole's
-        # pixels plus margin): clip it, or a negative start would count from the box's far end.
-        sl = np.s_[max(0, cy0 - self.y0):max(0, cy1 - self.y0), max(0, cx0 - self.x0):max(0, cx1 - self.x0)]
-        owned[sl] = hole[sl]
+            owned = hole.copy()
+        else:
+            owned = np.zeros_like(hole)
+            owned[self._within(self.core)] = hole[self._within(self.core)]
+        for box in self.ceded:
+            owned[self._within(box)] = False
         return owned
+
+    def _within(self, box: tuple[int, int, int, int]) -> tuple[slice, slice]:
+        """``box`` (photo coordinates) as a slice of this region's box."""
+        # A core is a cell of the tile grid and may begin above or left of the box (which is cut to the hole's
+        # pixels plus margin): clip it, or a negative start would count from the box's far end.
+        x0, y0, x1, y1 = box
+        return np.s_[max(0, y0 - self.y0):max(0, y1 - self.y0), max(0, x0 - self.x0):max(0, x1 - self.x0)]
 
     @property
     def work_shape(self) -> tuple[int, int]:
@@ -142,10 +151,10 @@ def plan_regions(mask: np.ndarray, strategy: Strategy = Strategy.CROP, work_size
     regions = []
     for box in boxes:
         scale = _fit_scale(box[2] - box[0], box[3] - box[1], work_size)
-        if scale >= MIN_SCALE or not _is_thin(mask, box, work_size):
+        if scale >= MIN_SCALE:
             regions.append(Region(*box, scale))
         else:
-            regions.extend(_tiles(mask, box, work_size, margin))
+            regions.extend(_blobs_whole_lines_tiled(mask, box, work_size, margin))
     return regions
 
 
@@ -154,12 +163,44 @@ def _tile_side(work_size: int) -> int:
     return int(work_size / MIN_SCALE)
 
 
-def _is_thin(mask: np.ndarray, box: tuple[int, int, int, int], work_size: int) -> bool:
-    """A hole is thin when a tile holds its full width with as much context on each side."""
+def _thick_part(hole: np.ndarray, half_width: float) -> np.ndarray:
+    """bool: the pixels of ``hole`` covered by a disc of radius ``half_width`` that fits inside it (a
+    morphological opening, by two distance transforms): a blob's pixels, not a line's. The box's edge counts
+    as the hole's border."""
+    inside = cv2.distanceTransform(np.pad(hole.astype(np.uint8), 1), cv2.DIST_L2, 3)[1:-1, 1:-1]
+    centres = inside > half_width
+    if not centres.any():
+        return np.zeros_like(hole)
+    return hole & (cv2.distanceTransform((~centres).view(np.uint8), cv2.DIST_L2, 3) <= half_width)
+
+
+def _blobs_whole_lines_tiled(mask: np.ndarray, box: tuple[int, int, int, int], work_size: int, margin: int
+                             ) -> list[Region]:
+    """Regions for a hole too large to be seen at MIN_SCALE: each thick part (a blob too wide for a tile, with
+    as much context on each side) seen whole, shrunk as needed, since the network needs its context to
+    continue structure; the rest (lines, cables, also where they cross a blob's surroundings) in tiles at
+    MIN_SCALE or finer. Shrinking the whole hole for one blob on it would upsample every line's fill ~5x."""
+    height, width = mask.shape
     x0, y0, x1, y1 = box
-    hole = np.pad(mask[y0:y1, x0:x1].astype(np.uint8), 1)
-    half_width = float(cv2.distanceTransform(hole, cv2.DIST_L2, 3).max())
-    return 4 * half_width <= _tile_side(work_size) / 2
+    thick = _thick_part(mask[y0:y1, x0:x1], _tile_side(work_size) / 8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(thick.view(np.uint8), connectivity=8)
+    blobs = [(x0 + bx, y0 + by, x0 + bx + bw, y0 + by + bh) for bx, by, bw, bh, _ in stats[1:count]]
+    # Blobs whose contexts overlap are seen together (their hole pixels would be each other's context).
+    grouped = merge_overlapping([_with_context(b, margin, width, height) for b in blobs])
+    regions, cores = [], []
+    for members, context in grouped:
+        core = (min(blobs[i][0] for i in members), min(blobs[i][1] for i in members),
+                max(blobs[i][2] for i in members), max(blobs[i][3] for i in members))
+        cores.append(core)
+        regions.append(Region(*context, _fit_scale(context[2] - context[0], context[3] - context[1], work_size),
+                              core=core))
+    rest = mask
+    if cores:
+        rest = mask.copy()
+        for cx0, cy0, cx1, cy1 in cores:
+            rest[cy0:cy1, cx0:cx1] = False
+    tiles = _tiles(rest, box, work_size, margin)
+    return regions + [Region(*t.box, t.scale, core=t.core, ceded=tuple(cores)) for t in tiles]
 
 
 def _tiles(mask: np.ndarray, box: tuple[int, int, int, int], work_size: int, margin: int) -> list[Region]:

@@ -96,6 +96,29 @@ def test_a_thin_line_across_12_mp_is_tiled_at_min_scale_and_each_pixel_filled_on
     assert (owners[mask] == 1).all() and not owners[~mask].any()
 
 
+def test_a_blob_on_a_long_line_is_seen_whole_and_the_line_still_in_tiles() -> None:
+    """A 900 px disc on a 12 px line across a 4000x3000 photo (one connected hole): the disc is too thick for a
+    tile, so one region sees it whole with its context; the line away from it is still tiled at MIN_SCALE or
+    finer instead of the whole hole being shrunk ~5x (as it was), and every hole pixel has exactly one owner."""
+    mask = np.zeros((3000, 4000), np.uint8)
+    cv2.line(mask, (0, 400), (3999, 2600), 1, thickness=12)
+    cv2.circle(mask, (2000, 1500), 450, 1, thickness=-1)
+    mask = mask.astype(bool)
+    regions = plan_regions(mask, Strategy.CROP, work_size=768, margin=64)
+    blob = [r for r in regions if r.x0 <= 1550 and r.x1 >= 2450 and r.y0 <= 1050 and r.y1 >= 1950]
+    assert len(blob) == 1 and blob[0].scale < MIN_SCALE  # seen whole, with context, shrunk
+    owners = np.zeros(mask.shape, np.uint8)
+    finest = np.zeros(mask.shape, np.float32)
+    for r in regions:
+        owned = r.owned(mask)
+        owners[r.y0:r.y1, r.x0:r.x1] += owned
+        finest[r.y0:r.y1, r.x0:r.x1][owned] = r.scale
+    assert (owners[mask] == 1).all() and not owners[~mask].any()
+    line_far = mask.copy()
+    line_far[900:2100, 1400:2600] = False  # the disc and the line's pixels next to it
+    assert (finest[line_far] >= MIN_SCALE).all()
+
+
 # -- filling (golden weights) ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def small_work_size(golden_weights: Path) -> Inpainter:
