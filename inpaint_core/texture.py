@@ -26,9 +26,11 @@ each) let the field settle before the finer levels copy from it. The final vote,
 only the 3x3 nearest patches and lets the closest matches dominate, which keeps the result as sharp as its
 sources.
 
-Patches are compared on a short descriptor: the projection of the 7x7 colour patch on its level's principal
-components (most of a patch's energy in a tenth of the numbers, so a candidate costs one gather of a row instead
-of 147 values), plus texture features (local mean gradient magnitudes, Newson et al. 2014): in the hole, those
+Patches are 15x15 pixels, PatchMatch's size: on the full-resolution photos, where a thin stroke crosses cables
+and pipes, they carry the structure through it that 7x7 patches broke. They are compared on every second pixel
+(8x8 samples: the time of a 7x7 patch) and on a short descriptor: the projection of those samples on the
+level's principal components (most of a patch's energy in 16 of 192 numbers, so a candidate costs one gather of
+a row), plus texture features (local mean gradient magnitudes, Newson et al. 2014): in the hole, those
 its border predicts. The texture term keeps a busy region busy: without it a flat source of the right colour
 matches a textured estimate best, and a knitted scarf comes back as a red smear. A guide term (the blurred
 network fill at the patch centre against the blurred photo there) is available and off by default
@@ -54,8 +56,10 @@ import torch.nn.functional as F
 
 from .seams import membrane
 
-PATCH = 7                  # patch side at every level
+PATCH = 15                 # patch side at every level (PatchMatch's radius 7)
 RADIUS = PATCH // 2
+PATCH_STEP = 2             # a patch is compared on every second pixel, both ways ...
+TAPS = RADIUS * 2 // PATCH_STEP + 1  # ... 8 x 8 samples spanning its 15 x 15 pixels
 DESCRIPTOR_SIZE = 16       # principal components kept per patch
 PCA_SAMPLES = 4096         # source patches the components are estimated from
 COARSEST_THICKNESS = 1.0   # the pyramid halves until the hole is about this many pixels from its border
@@ -69,7 +73,8 @@ COHERENCE = 0.5            # a neighbour's continued source wins unless another 
 VOTE_QUANTILE = 0.1        # the final vote's sigma^2 is this quantile of the level's match distances
 VOTE_RADIUS = 1            # the final vote averages the patches whose centres lie this close (a 3x3 footprint)
 ITERATION_VOTE_QUANTILE = 0.5   # the votes between searches: a milder weighting (see _revote)
-ITERATION_VOTE_RADIUS = RADIUS  # ... from every patch that covers a pixel
+ITERATION_VOTE_RADIUS = RADIUS  # ... from the patches that cover a pixel,
+ITERATION_VOTE_STEP = PATCH_STEP  # ... centred on every second row and column (64 of 225)
 TEXTURE_WINDOW = 4.0       # photo pixels: the blur over which gradient magnitudes become texture features
 
 
@@ -307,21 +312,22 @@ def _level_weight(coarse: float, fine: float, fraction: float) -> float:
 
 # -- patch descriptors ------------------------------------------------------------------------------------------
 def _patch_offsets(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    d = torch.arange(-RADIUS, RADIUS + 1, device=device)
+    d = torch.arange(-RADIUS, RADIUS + 1, PATCH_STEP, device=device)
     dy, dx = torch.meshgrid(d, d, indexing="ij")
     return dy.reshape(-1), dx.reshape(-1)
 
 
 def _patches_at(image: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """[N, 3 * PATCH * PATCH] colour patches centred at (y, x) (channel-major, like conv2d's weight layout)."""
+    """[N, 3 * TAPS * TAPS] colour patches centred at (y, x), sampled every PATCH_STEP pixels (channel-major,
+    like conv2d's weight layout)."""
     dy, dx = _patch_offsets(image.device)
     w = image.shape[2]
-    flat = (y[:, None] + dy[None]) * w + (x[:, None] + dx[None])           # [N, P*P]
+    flat = (y[:, None] + dy[None]) * w + (x[:, None] + dx[None])           # [N, TAPS * TAPS]
     return image.reshape(3, -1)[:, flat].permute(1, 0, 2).reshape(len(y), -1)
 
 
 def _principal_basis(level: _Level, generator: torch.Generator) -> torch.Tensor:
-    """[DESCRIPTOR_SIZE, 3 * P * P]: the leading principal components of the level's source patches."""
+    """[DESCRIPTOR_SIZE, 3 * TAPS * TAPS]: the leading principal components of the level's source patches."""
     vy, vx = level.vy, level.vx
     pick = torch.randint(len(vy), (min(PCA_SAMPLES, len(vy)),), generator=generator, device=vy.device)
     samples = _patches_at(level.photo, vy[pick], vx[pick]).double()
@@ -341,15 +347,15 @@ class _Descriptors:
     def __init__(self, level: _Level, basis: torch.Tensor, guide_weight: float, texture_weight: float) -> None:
         self.level, self.basis = level, basis
         # The guide and the texture features are compared per channel at the patch centre, scaled so that at
-        # weight 1 a difference there counts as much as the same difference at every pixel of the patch.
-        self.guide = math.sqrt(guide_weight * PATCH * PATCH)
-        self.texture = math.sqrt(texture_weight * PATCH * PATCH)
+        # weight 1 a difference there counts as much as the same difference at every sample of the patch.
+        self.guide = math.sqrt(guide_weight * TAPS * TAPS)
+        self.texture = math.sqrt(texture_weight * TAPS * TAPS)
         # One row of DESCRIPTOR_SIZE + 5 values per pixel, written in place: in channels-last layout the
         # convolution's output is already pixel-major (a third of the time of a plain conv2d, transposed and
         # concatenated, on a 4 MP level).
-        self.kernel = basis.view(DESCRIPTOR_SIZE, 3, PATCH, PATCH).contiguous(memory_format=torch.channels_last)
+        self.kernel = basis.view(DESCRIPTOR_SIZE, 3, TAPS, TAPS).contiguous(memory_format=torch.channels_last)
         dense = F.conv2d(level.photo[None].contiguous(memory_format=torch.channels_last), self.kernel,
-                         padding=RADIUS)
+                         padding=RADIUS, dilation=PATCH_STEP)
         pixels = level.photo.shape[1] * level.photo.shape[2]
         self.sources = torch.empty(pixels, DESCRIPTOR_SIZE + 5, dtype=dense.dtype, device=dense.device)
         self.sources[:, :DESCRIPTOR_SIZE] = dense[0].permute(1, 2, 0).reshape(pixels, DESCRIPTOR_SIZE)
@@ -375,7 +381,7 @@ class _Descriptors:
         Where the targets fill most of their bounding box (a blob), a convolution over the box in bands,
         gathered at the targets (a quarter of the time on the pedestal's 0.8 M targets); where they are thin
         lines across it (cables), offset by offset at the targets only: one [3, chunk] gather each, never a
-        [chunk, 147] patch matrix. Both bounded to DISTANCE_CHUNK pixels at a time."""
+        [chunk, 192] patch matrix. Both bounded to DISTANCE_CHUNK pixels at a time."""
         lv = self.level
         w = lv.shape[1]
         ty, tx = lv.ty, lv.tx  # row-major, as nonzero lists them
@@ -388,13 +394,14 @@ class _Descriptors:
                 bottom = min(top + band, y1)
                 first, last = (int(i) for i in torch.searchsorted(ty, torch.tensor([top, bottom], device=ty.device)))
                 crop = lv.photo[:, top - RADIUS:bottom + RADIUS, x0 - RADIUS:x1 + RADIUS]
-                dense = F.conv2d(crop[None].contiguous(memory_format=torch.channels_last), self.kernel)[0]
+                dense = F.conv2d(crop[None].contiguous(memory_format=torch.channels_last), self.kernel,
+                                 dilation=PATCH_STEP)[0]
                 rows = dense.permute(1, 2, 0).reshape(-1, DESCRIPTOR_SIZE)
                 out[first:last] = torch.index_select(rows, 0, (ty[first:last] - top) * (x1 - x0) + tx[first:last] - x0)
             return out
         colours = lv.photo.reshape(3, -1)
         centres = ty * w + tx
-        kernel = self.basis.view(DESCRIPTOR_SIZE, 3, PATCH * PATCH)
+        kernel = self.basis.view(DESCRIPTOR_SIZE, 3, TAPS * TAPS)
         dys, dxs = _patch_offsets(centres.device)
         shifts = (dys * w + dxs).tolist()
         for start in range(0, len(centres), DISTANCE_CHUNK):
@@ -492,9 +499,9 @@ VOTE_CHUNK = 1 << 14
 
 
 def _vote(level: _Level, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor | None, radius: int,
-          quantile: float) -> torch.Tensor:
+          quantile: float, step: int = 1) -> torch.Tensor:
     """[3, M] hole colours: each pixel's weighted mean of what the matched patches centred within ``radius`` of
-    it put there.
+    it (every ``step``-th row and column) put there.
 
     Weights exp(-d / 2 sigma^2) with sigma^2 the ``quantile`` of this level's distances (Wexler et al.): a low
     one lets the close matches dominate; equal weights when ``dist`` is None (a field not yet matched against
@@ -505,7 +512,7 @@ def _vote(level: _Level, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor 
     finite = dist[torch.isfinite(dist)]
     sigma2 = max(float(torch.quantile(finite, quantile)) if finite.numel() else 1.0, 1e-6)
     w = level.shape[1]
-    span = torch.arange(-radius, radius + 1, device=dist.device)
+    span = torch.arange(-radius, radius + 1, step, device=dist.device)
     dy, dx = (g.reshape(-1) for g in torch.meshgrid(span, span, indexing="ij"))
     offsets = dy * w + dx                   # a footprint position's shift, in flat level pixels
     pixels = level.hy * w + level.hx
@@ -539,7 +546,8 @@ def _revote(level: _Level, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tenso
     / 3.064 / 3.058 % (Telea 3.082), sharpness 0.43 / 0.42 / 0.40; 28 512 crops of the large photos hole L1
     4.06 / 4.05 / 4.02 %, sharpness 0.57 / 0.55 / 0.51 (0.1, the final vote's: 7.07 % and 0.50 on 16 of the
     eval512 photos, where 0.5 gives 7.01 % and 0.49)."""
-    level.photo[:, level.hy, level.hx] = _vote(level, sy, sx, dist, ITERATION_VOTE_RADIUS, ITERATION_VOTE_QUANTILE)
+    level.photo[:, level.hy, level.hx] = _vote(level, sy, sx, dist, ITERATION_VOTE_RADIUS, ITERATION_VOTE_QUANTILE,
+                                               ITERATION_VOTE_STEP)
 
 
 # -- the stage ----------------------------------------------------------------------------------------------------

@@ -87,8 +87,8 @@ def test_a_periodic_texture_comes_back_with_its_period(pattern, row_period, colu
     assert fft_bin(grey, axis=1) == round(48 / row_period)
     if column_period is not None:
         assert fft_bin(grey, axis=0) == round(48 / column_period)
-    # The contrast and the edges are the photo's, not an average of misaligned copies (measured: sharpness 1.00
-    # for the stripes, 1.19 for the checker).
+    # The contrast and the edges are the photo's, not an average of misaligned copies (measured: sharpness 0.99
+    # for the stripes, 1.00 for the checker).
     truth = hole_grey(photo.astype(np.float32), hole)
     assert grey.std() > 0.9 * truth.std()
     assert metrics.sharpness(as_uint8(result.image), photo, hole) > 0.8
@@ -145,7 +145,7 @@ def test_the_cpus_fast_paths_compute_what_a_gpus_paths_do(monkeypatch) -> None:
     """On the CPU the stage blurs and dilates with OpenCV and projects blob-shaped targets with one convolution
     over their box; on a GPU it takes torch's convolutions, max pools and per-offset gathers. The numbers must be
     the same: blurs are float32 sums of up to 2 x 21 taps of values <= 255 in another order (within 1e-3 grey
-    levels), projections sums of 147 products up to ~3e3 in magnitude (within 1e-2); the dilation exactly."""
+    levels), projections sums of 192 products up to ~3e3 in magnitude (within 1e-2); the dilation exactly."""
     rng = np.random.default_rng(0)
     x = torch.from_numpy(rng.uniform(0, 255, (4, 61, 47)).astype(np.float32))
     for sigma in (0.5, 1.5, 4.0):
@@ -158,7 +158,7 @@ def test_the_cpus_fast_paths_compute_what_a_gpus_paths_do(monkeypatch) -> None:
     hole = torch.zeros(80, 90, dtype=torch.bool)
     hole[20:60, 25:70] = True  # a blob: its targets fill their box
     level = texture._make_level(photo, hole, hole, torch.zeros(2, 80, 90), scale=1)
-    basis = torch.linalg.qr(torch.from_numpy(rng.normal(size=(3 * PATCH * PATCH, texture.DESCRIPTOR_SIZE))
+    basis = torch.linalg.qr(torch.from_numpy(rng.normal(size=(3 * texture.TAPS ** 2, texture.DESCRIPTOR_SIZE))
                                              .astype(np.float32)))[0].T.contiguous()
     descriptors = texture._Descriptors(level, basis, 1.0, 1.0)
     by_box = descriptors._projections()
@@ -189,7 +189,7 @@ def test_the_same_seed_gives_the_same_fill_and_another_seed_another(real_photo) 
 # -- sharpness --------------------------------------------------------------------------------------------------
 def test_a_blurry_guide_becomes_sharp(real_photo) -> None:
     """The guide is the network's failing at its worst, the true photo blurred by 4 px (sharpness 0.023 of the
-    photo's); the fill has the photo's own detail back: measured 0.99 (0.84 when the search below the coarsest
+    photo's); the fill has the photo's own detail back: measured 0.98 (0.84 when the search below the coarsest
     level stayed near the sources carried over from it)."""
     hole = box(real_photo.shape[:2], 104, 152, 104, 152)
     guide = cv2.GaussianBlur(real_photo, (0, 0), 4)
@@ -205,9 +205,9 @@ def test_a_blurry_guide_becomes_sharp(real_photo) -> None:
 def test_a_busy_region_stays_busy_next_to_a_flat_one_of_its_colour() -> None:
     """Left half grain (std 45 grey levels), right half flat, both the same mean colour; a hole in the grain and
     a flat guide. Matched on colours alone, the flat half fits a flat estimate best: measured sharpness 0.04,
-    95 % of the sources on the right (the rest: the grain's patches nearest the hole's left border). The texture
-    features say the hole's border is busy, so the grain is copied: measured 0.98, every source on the left
-    but 0.2 %."""
+    95 % of the sources on the right (7x7 patches; 15x15 ones: 0.01 and 98 %). The texture features say the
+    hole's border is busy, so the grain is copied: every source on the left but 0.2 %, measured sharpness 0.41
+    (0.98 with 7x7 patches: a 15x15 patch of random grain has no exact match, so the votes average more)."""
     rng = np.random.default_rng(1)
     noise = cv2.GaussianBlur(rng.normal(0, 1, (128, 160)), (0, 0), 1.0)
     grey = np.where(np.arange(160)[None, :] < 80, 128 + 45 * noise / noise.std(), 128.0)
@@ -221,7 +221,7 @@ def test_a_busy_region_stays_busy_next_to_a_flat_one_of_its_colour() -> None:
         return metrics.sharpness(as_uint8(result.image), photo, hole), (result.source_x[hole] < 80).mean()
 
     sharpness, from_the_grain = fill(TextureSettings().texture_weight)
-    assert sharpness > 0.75 and from_the_grain > 0.95
+    assert sharpness > 0.3 and from_the_grain > 0.95
     sharpness, from_the_grain = fill(0.0)  # the same without the texture term: the failure it prevents
     assert sharpness < 0.1 and from_the_grain < 0.1
 
@@ -252,8 +252,9 @@ def test_a_bar_crossing_a_stroke_is_carried_through_it() -> None:
     """A light bar 7 px thick crosses a diagonal stroke 18 px wide on a smooth grey-blue ground (a pipe in the
     sky), from the worst guide, a flat fill. The shrinking-hole pyramid lets the stroke vanish at its coarse
     levels, where the bar continues through it, and the fill keeps it: along the bar's centre line the stroke
-    stays as light as the bar for four of five seeds (measured). Started where the hole is 3 px thick, from the
-    flat estimate, the bar broke in the stroke for all five (its centre line fell to the ground's grey)."""
+    stays as light as the bar for all five seeds (measured; four of five with 7x7 patches). Started where the
+    hole is 3 px thick, from the flat estimate, the bar broke in the stroke for all five (its centre line fell to
+    the ground's grey)."""
     rng = np.random.default_rng(3)
     ground = 150 + cv2.GaussianBlur(rng.normal(0, 6, (128, 192)), (0, 0), 2.0)
     bar = np.zeros((128, 192), np.uint8)
