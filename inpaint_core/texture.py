@@ -74,7 +74,7 @@ VOTE_QUANTILE = 0.1        # the final vote's sigma^2 is this quantile of the le
 VOTE_RADIUS = 1            # the final vote averages the patches whose centres lie this close (a 3x3 footprint)
 ITERATION_VOTE_QUANTILE = 0.5   # the votes between searches: a milder weighting (see _revote)
 ITERATION_VOTE_RADIUS = RADIUS  # ... from the patches that cover a pixel,
-ITERATION_VOTE_STEP = PATCH_STEP  # ... centred on every second row and column (64 of 225)
+ITERATION_VOTE_STEP = 3    # ... centred on every third row and column (25 of 225)
 TEXTURE_WINDOW = 4.0       # photo pixels: the blur over which gradient magnitudes become texture features
 
 
@@ -512,7 +512,8 @@ def _vote(level: _Level, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor 
     finite = dist[torch.isfinite(dist)]
     sigma2 = max(float(torch.quantile(finite, quantile)) if finite.numel() else 1.0, 1e-6)
     w = level.shape[1]
-    span = torch.arange(-radius, radius + 1, step, device=dist.device)
+    reach = radius // step * step  # symmetric about the pixel's own patch
+    span = torch.arange(-reach, reach + 1, step, device=dist.device)
     dy, dx = (g.reshape(-1) for g in torch.meshgrid(span, span, indexing="ij"))
     offsets = dy * w + dx                   # a footprint position's shift, in flat level pixels
     pixels = level.hy * w + level.hx
