@@ -86,7 +86,7 @@ class TextureSettings:
         1 = as much as the same colour difference at every pixel of the patch) at the coarsest and the finest
         level; geometric between (linear if either is 0). Off by default: on subsets of eval512 strokes and eval
         256 centre, weights 0.05 / 0.01 lowered median sharpness by 0.02 and changed hole L1 by under 0.5 %
-        (measured with the votes between searches at quantile 1). The
+        (measured with 7x7 patches and the votes between searches at quantile 1). The
         network steers the start instead (the guide is the estimate where the hole outlasts the pyramid) and
         the composite's low frequencies (``texture_stage``).
     texture_weight: weight of the texture features (same scale): how strongly a source must be as busy as the
@@ -542,11 +542,13 @@ def _revote(level: _Level, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tenso
     """The estimate in the hole becomes the vote of every patch that covers each pixel (in place).
 
     Milder weights than the final vote's: where a few close flat matches dominate, a continuation that most
-    patches agree on is outvoted. With the quantile at 0.3 / 0.5 / 1: eval512 strokes (28 photos) hole L1
-    7.54 / 7.50 / 7.49 %, median sharpness 0.49 / 0.46 / 0.45; eval 256 centre (100 photos) Table-1 L1 3.082
-    / 3.064 / 3.058 % (Telea 3.082), sharpness 0.43 / 0.42 / 0.40; 28 512 crops of the large photos hole L1
-    4.06 / 4.05 / 4.02 %, sharpness 0.57 / 0.55 / 0.51 (0.1, the final vote's: 7.07 % and 0.50 on 16 of the
-    eval512 photos, where 0.5 gives 7.01 % and 0.49)."""
+    patches agree on is outvoted. With 7x7 patches and the quantile at 0.3 / 0.5 / 1: eval512 strokes (28
+    photos) hole L1 7.54 / 7.50 / 7.49 %, median sharpness 0.49 / 0.46 / 0.45; eval 256 centre (100 photos)
+    Table-1 L1 3.082 / 3.064 / 3.058 % (Telea 3.082), sharpness 0.43 / 0.42 / 0.40; 28 512 crops of the large
+    photos hole L1 4.06 / 4.05 / 4.02 %, sharpness 0.57 / 0.55 / 0.51 (0.1, the final vote's: 7.07 % and 0.50
+    on 16 of the eval512 photos, where 0.5 gives 7.01 % and 0.49). With 15x15 patches, 0.2 instead of 0.5:
+    sharpness 0.41 vs 0.38 at the same L1 on eval512, but pipes carried through strokes less often (28.0 vs
+    28.5 dB on six full-resolution crops)."""
     level.photo[:, level.hy, level.hx] = _vote(level, sy, sx, dist, ITERATION_VOTE_RADIUS, ITERATION_VOTE_QUANTILE,
                                                ITERATION_VOTE_STEP)
 
@@ -593,8 +595,8 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
     # Progress in units of level pixels x rounds: a level has a quarter of the pixels of the next finer one.
     # Coarser levels get more rounds (the field settles there before the finer levels copy from it), except
     # levels whose hole is over 3.5 times a 512 photo's strokes: on a 12 MP photo the level below the photo's
-    # own is itself full of detail and costly (the pedestal's fill: 19.3 s with six rounds there, 17.7 s with
-    # two).
+    # own is itself full of detail and costly (the pedestal's fill with 7x7 patches: 19.3 s with six rounds
+    # there, 17.7 s with two).
     rounds = [settings.iterations_coarse if depth > 0 and int(pyramid[depth][1].sum()) <= COARSE_ROUNDS_HOLE
               else settings.iterations_fine for depth in range(levels)]
     work = [r / 4 ** depth for depth, r in enumerate(rounds)]
