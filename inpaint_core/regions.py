@@ -184,7 +184,7 @@ def _blobs_whole_lines_tiled(mask: np.ndarray, box: tuple[int, int, int, int], w
     x0, y0, x1, y1 = box
     thick = _thick_part(mask[y0:y1, x0:x1], _tile_side(work_size) / 8)
     count, _, stats, _ = cv2.connectedComponentsWithStats(thick.view(np.uint8), connectivity=8)
-    blobs = [(x0 + bx, y0 + by, x0 + bx + bw, y0 + by + bh) for bx, by, bw, bh, _ in stats[1:count]]
+    blobs = [(x0 + int(bx), y0 + int(by), x0 + int(bx + bw), y0 + int(by + bh)) for bx, by, bw, bh, _ in stats[1:count]]
     # Blobs whose contexts overlap are seen together (their hole pixels would be each other's context).
     grouped = merge_overlapping([_with_context(b, margin, width, height) for b in blobs])
     regions, cores = [], []
