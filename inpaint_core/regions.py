@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -200,7 +200,7 @@ def _blobs_whole_lines_tiled(mask: np.ndarray, box: tuple[int, int, int, int], w
         for cx0, cy0, cx1, cy1 in cores:
             rest[cy0:cy1, cx0:cx1] = False
     tiles = _tiles(rest, box, work_size, margin)
-    return regions + [Region(*t.box, t.scale, core=t.core, ceded=tuple(cores)) for t in tiles]
+    return regions + [replace(t, ceded=tuple(cores)) for t in tiles]
 
 
 def _tiles(mask: np.ndarray, box: tuple[int, int, int, int], work_size: int, margin: int) -> list[Region]:

@@ -441,8 +441,8 @@ def _nearest_valid(level: _Level) -> tuple[torch.Tensor, torch.Tensor]:
     _, label = cv2.distanceTransformWithLabels((~valid).view(np.uint8), cv2.DIST_L2, 5,
                                                labelType=cv2.DIST_LABEL_PIXEL)
     zy, zx = np.nonzero(valid)  # labels number the allowed pixels in this (row-major) order, from 1
-    nearest = torch.from_numpy(label.astype(np.int64) - 1).to(level.ty.device)[level.ty, level.tx]
-    return (torch.from_numpy(zy).to(level.ty.device)[nearest], torch.from_numpy(zx).to(level.ty.device)[nearest])
+    nearest = label[level.ty.cpu().numpy(), level.tx.cpu().numpy()] - 1  # read at the targets only
+    return (torch.from_numpy(zy[nearest]).to(level.ty.device), torch.from_numpy(zx[nearest]).to(level.ty.device))
 
 
 def _improve(desc: _Descriptors, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor,
@@ -527,7 +527,8 @@ def _vote(level: _Level, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor 
         d = torch.take(dist, q).masked_fill_(~has, math.inf)
         # Distances relative to each pixel's closest voter: where every voter matched badly (next to a
         # textured border) exp(-d / 2 sigma^2) would underflow to zero for all of them. A missing voter's
-        # infinite distance gives it weight 0.
+        # infinite distance gives it weight 0; where all are missing the weights are NaN and the pixel keeps
+        # its value (norm > 0 fails below).
         closest = d.min(dim=0).values
         weight = d.sub_(closest).mul_(-0.5 / sigma2).exp_()
         copied = torch.index_select(colours, 1, torch.take(source, q).add_(offsets[:, None]).view(-1))
