@@ -1,8 +1,9 @@
 """Fills scored against the originals: the paper's Table 1 protocol (Yu et al., CVPR 2018) plus hole measures.
 
 Protocol: each photo is centre-cropped to a square and resized to ``size`` x ``size`` (INTER_AREA when shrinking,
-Lanczos when enlarging); a hole is cut (``make_mask``); every method sees the photo with the hole painted grey,
-never the true pixels; its output is composited (known pixels are the photo's own) and scored.
+Lanczos when enlarging), except for the ``lines`` holes, which are cut at the photo's own size; a hole is cut
+(``make_mask``); every method sees the photo with the hole painted grey, never the true pixels; its output is
+composited (known pixels are the photo's own) and scored.
 
 Measures (``metrics.py`` defines each): over the hole, L1 %, PSNR, sharpness, GMSD (on the hole's box) and seam;
 over the whole image, as in the paper, L1 and L2 in %, PSNR, TV in % and SSIM (diluted by the known area: a
@@ -39,7 +40,8 @@ if TYPE_CHECKING:
     from .pipeline import Inpainter
 
 FillFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
-MASK_KINDS = ("center", "box", "strokes")
+MASK_KINDS = ("center", "box", "strokes", "lines")
+FULL_SIZE_KINDS = ("lines",)   # cut at the photo's own size; the others on its centre square at --size
 METHOD_NAMES = ("deepfill", "deepfill+texture", "patchmatch", "patchmatch-np", "telea", "ns")
 TEXTURE_OF = {"deepfill": "network", "deepfill+texture": "photo"}  # Inpainter's texture stage per method
 METRICS = ("hole_l1", "hole_psnr", "sharpness", "gmsd", "seam", "l1", "l2", "psnr", "tv", "ssim")
@@ -50,6 +52,11 @@ CONTACT_ROWS = 6         # photos shown in the contact sheet
 STROKE_COUNT, STROKE_VERTICES = (2, 5), (1, 3)
 STROKE_WIDTH = (15 / 512, 40 / 512)
 STROKE_COVERAGE = (0.04, 0.12)
+# Long lines and blobs on a full-size photo, in fractions of its long side (10-30 px and 60-220 px at 4000 px): a
+# cable or a scratch from edge to edge, and two objects, where shrinking the whole photo would blur every fill.
+LINE_COUNT, LINE_WIDTH = 2, (10 / 4000, 30 / 4000)
+BLOB_COUNT, BLOB_SEMI_AXES = 2, (60 / 4000, 220 / 4000)
+SHEET_TILE = 512           # full-size photos are shown fitted into squares of this side on the contact sheet
 
 
 # -- protocol -----------------------------------------------------------------------------------------------------
@@ -77,13 +84,39 @@ def user_strokes(size: int, rng: np.random.Generator) -> np.ndarray:
             return mask
 
 
-def make_mask(kind: str, size: int, rng: np.random.Generator) -> np.ndarray:
-    """The hole, bool [size, size].
+def lines_and_blobs(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """bool [H, W]: two straight lines from one edge of the photo to the opposite one (either pair of edges), 10-30
+    px wide at a 4000 px long side, and two filled ellipses with semi-axes of 60-220 px there, centred in the
+    middle three quarters: a removed cable or scratch and two removed objects, 1.7-3.9 % of the photo (median 2.6)."""
+    h, w = shape
+    scale = max(h, w)
+    mask = np.zeros((h, w), np.uint8)
+    for _ in range(LINE_COUNT):
+        if rng.integers(2):
+            ends = ((0, int(rng.integers(h))), (w - 1, int(rng.integers(h))))
+        else:
+            ends = ((int(rng.integers(w)), 0), (int(rng.integers(w)), h - 1))
+        width = max(1, round(rng.uniform(*LINE_WIDTH) * scale))
+        cv2.line(mask, ends[0], ends[1], 1, width)
+    for _ in range(BLOB_COUNT):
+        centre = (int(rng.integers(w // 8, 7 * w // 8 + 1)), int(rng.integers(h // 8, 7 * h // 8 + 1)))
+        axes = tuple(max(1, round(rng.uniform(*BLOB_SEMI_AXES) * scale)) for _ in range(2))
+        cv2.ellipse(mask, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1, -1)
+    return mask.astype(bool)
+
+
+def make_mask(kind: str, size: int | tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """The hole, bool [size, size] (``size`` a side), or [H, W] for ``lines`` (``size`` the photo's (H, W)).
 
     center: the middle size/2 square (rows and columns size/4 .. 3size/4 - 1; the official validation hole).
     box: a size/2 box at a uniform position, shrunk by 0..size/16 px per side (the official training rule).
     strokes: user-like brush strokes (``user_strokes``).
+    lines: long lines and blobs at the photo's own size (``lines_and_blobs``).
     """
+    if kind == "lines":
+        return lines_and_blobs((size, size) if isinstance(size, int) else size, rng)
+    if not isinstance(size, int):
+        raise ValueError(f"the {kind} hole is cut on a square: give its side, not {size}")
     if kind == "center":
         mask = np.zeros((size, size), dtype=bool)
         mask[size // 4:size // 4 + size // 2, size // 4:size // 4 + size // 2] = True
@@ -156,16 +189,20 @@ class EvalReport:
 
 def run_eval(paths: list[Path], methods: dict[str, FillFn], *, size: int, mask_kind: str, seed: int,
              progress: Callable[[int, int, str], None] | None = None) -> EvalReport:
-    """Fill and score every photo with every method. ``progress(i, n, name)`` is called before photo i (1-based)."""
-    protocol = {"size": size, "mask": mask_kind, "seed": seed, "images": len(paths),
+    """Fill and score every photo with every method, on its centre square at ``size`` or, for the ``lines`` holes,
+    at its own size. ``progress(i, n, name)`` is called before photo i (1-based)."""
+    protocol = {"size": "full" if mask_kind in FULL_SIZE_KINDS else size, "mask": mask_kind, "seed": seed,
+                "images": len(paths),
                 "inpaint_radius": baselines.INPAINT_RADIUS, "patchmatch_np_patch_radius": baselines.PATCH_RADIUS,
                 "pypatchmatch_patch_size": baselines.PYPATCHMATCH_PATCH_SIZE, "hole_grey": HOLE_GREY}
     report = EvalReport(protocol=protocol, scores={name: [] for name in methods})
     for index, path in enumerate(paths):
         if progress is not None:
             progress(index + 1, len(paths), path.name)
-        truth = square_resize(read_image(path).rgb, size)
-        mask = make_mask(mask_kind, size, image_rng(seed, index))
+        photo = read_image(path).rgb
+        full_size = mask_kind in FULL_SIZE_KINDS
+        truth = photo if full_size else square_resize(photo, size)
+        mask = make_mask(mask_kind, truth.shape[:2] if full_size else size, image_rng(seed, index))
         shown = with_hole(truth, mask)
         outputs = {}
         for name, fill in methods.items():
@@ -179,8 +216,22 @@ def run_eval(paths: list[Path], methods: dict[str, FillFn], *, size: int, mask_k
         report.hole_fraction.append(float(mask.mean()))
         report.truth_tv.append(tv_loss(truth))
         if len(report.samples) < CONTACT_ROWS:
-            report.samples.append(Sample(path.name, shown, truth, outputs))
+            tile = (lambda image: fit_in_square(image, SHEET_TILE)) if full_size else (lambda image: image)
+            report.samples.append(Sample(path.name, tile(shown), tile(truth),
+                                         {name: tile(o) for name, o in outputs.items()}))
     return report
+
+
+def fit_in_square(image: np.ndarray, side: int) -> np.ndarray:
+    """The image shrunk (INTER_AREA) to fit a ``side`` x ``side`` square, centred on white: a contact-sheet tile of
+    a full-size photo."""
+    h, w = image.shape[:2]
+    factor = min(1.0, side / max(h, w))
+    fitted = cv2.resize(image, (max(1, round(w * factor)), max(1, round(h * factor))), interpolation=cv2.INTER_AREA)
+    tile = np.full((side, side, 3), 255, np.uint8)
+    top, left = (side - fitted.shape[0]) // 2, (side - fitted.shape[1]) // 2
+    tile[top:top + fitted.shape[0], left:left + fitted.shape[1]] = fitted
+    return tile
 
 
 # -- reporting ----------------------------------------------------------------------------------------------------
@@ -211,7 +262,8 @@ def summary(report: EvalReport) -> dict[str, dict[str, float]]:
 def markdown_table(report: EvalReport) -> str:
     """The summary as a markdown table, with the hole's share and the originals' own TV underneath."""
     p = report.protocol
-    lines = [f"{p['images']} images, {p['size']}x{p['size']}, mask {p['mask']} (seed {p['seed']}); "
+    at = "at their own size" if p["size"] == "full" else f"{p['size']}x{p['size']}"
+    lines = [f"{p['images']} images, {at}, mask {p['mask']} (seed {p['seed']}); "
              "hole columns over the hole's pixels (GMSD over its box), the rest over the whole image; "
              "sharpness and seam: median of output / original (1 = like the photo), the rest: mean over images",
              "",
@@ -264,7 +316,7 @@ def label(tile: np.ndarray, text: str) -> None:
 
 def contact_sheet(report: EvalReport) -> np.ndarray:
     """Rows = the first photos; columns: input (hole grey) | each method | truth; a header names the columns."""
-    size = report.protocol["size"]
+    size = SHEET_TILE if report.protocol["size"] == "full" else report.protocol["size"]
     columns = ["input", *report.scores, "truth"]
     header = np.full((24, size * len(columns), 3), 255, dtype=np.uint8)
     for i, title in enumerate(columns):

@@ -57,6 +57,41 @@ def test_strokes_are_user_like(size: int) -> None:
     assert 20 <= np.median(widths) <= 35
 
 
+def test_lines_cross_the_whole_photo_at_its_own_size_and_are_seeded() -> None:
+    shape = (3000, 4000)
+    for seed in range(10):
+        mask = make_mask("lines", shape, np.random.default_rng(seed))
+        assert mask.shape == shape and 0.01 <= mask.mean() <= 0.06
+        assert np.array_equal(mask, make_mask("lines", shape, np.random.default_rng(seed)))
+        # each line runs from one edge to the opposite one: the hole touches two opposite edges
+        assert (mask[0].any() and mask[-1].any()) or (mask[:, 0].any() and mask[:, -1].any())
+        # two blobs: the hole's widest part (twice the largest distance to the photo) is 120-440 px across
+        widest = 2 * cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5).max()
+        assert 110 <= widest <= 450
+    with pytest.raises(ValueError, match="square"):
+        make_mask("center", shape, np.random.default_rng(0))
+
+
+def test_lines_are_scored_at_the_photos_own_size(tmp_path) -> None:
+    photo = np.random.default_rng(0).integers(0, 256, (300, 520, 3), dtype=np.uint8)
+    path = tmp_path / "wide.png"
+    cv2.imwrite(str(path), photo[..., ::-1])
+    shapes = []
+
+    def grey(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        shapes.append(image.shape)
+        return np.full_like(image, HOLE_GREY)
+
+    report = run_eval([path], {"grey": grey}, size=256, mask_kind="lines", seed=0)
+    assert shapes == [(300, 520, 3)] and report.protocol["size"] == "full"
+    mask = make_mask("lines", (300, 520), np.random.default_rng([0, 0]))
+    error = np.abs(photo[mask].astype(float) - HOLE_GREY).mean() / 255 * 100
+    assert report.scores["grey"][0]["hole_l1"] == pytest.approx(error, rel=1e-6)
+    assert "1 images, at their own size, mask lines" in markdown_table(report)
+    tile = report.samples[0].truth  # fitted into the sheet's square: 520 px wide -> 512, centred on white
+    assert tile.shape == (512, 512, 3) and np.all(tile[:100] == 255) and np.all(tile[-100:] == 255)
+
+
 def test_square_resize_takes_the_centre_square() -> None:
     photo = np.zeros((200, 300, 3), np.uint8)
     photo[:, 50:250] = 200  # exactly the centre square
@@ -250,6 +285,21 @@ def test_eval_command_with_one_mask_kind_writes_into_the_out_folder(tmp_path) ->
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["protocol"]["mask"] == "center" and "l1" in metrics["methods"]["telea"]["mean"]
     assert (tmp_path / "contact_sheet.png").is_file() and not (tmp_path / "center").exists()
+
+
+def test_eval_command_cuts_lines_into_the_photos_of_an_object_folder(tmp_path, capsys) -> None:
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    photo = np.random.default_rng(1).integers(0, 256, (240, 400, 3), dtype=np.uint8)
+    cv2.imwrite(str(folder / "street.png"), photo)
+    cv2.imwrite(str(folder / "street.sign_mask.png"), np.zeros((240, 400), np.uint8))
+    out = tmp_path / "results"
+    assert main(["eval", "--images", str(folder), "--mask", "lines", "--methods", "telea", "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["protocol"]["size"] == "full" and metrics["protocol"]["mask"] == "lines"
+    assert [row["image"] for row in metrics["methods"]["telea"]["per_image"]] == ["street.png"]  # not the mask
+    assert "1 images, at their own size, mask lines" in capsys.readouterr().out
+    assert read_image(out / "contact_sheet.png").rgb.shape[1] == 3 * 512  # input | telea | truth
 
 
 @pytest.mark.parametrize("args, message", [

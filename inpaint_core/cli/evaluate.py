@@ -10,8 +10,8 @@ from pathlib import Path
 from ..baselines import BaselineUnavailable
 from ..devices import DEVICES
 from .. import evaluate_objects as objects
-from ..evaluate import (MASK_KINDS, METHOD_NAMES, TEXTURE_OF, FillFn, build_methods, markdown_table, run_eval,
-                        write_report)
+from ..evaluate import (FULL_SIZE_KINDS, MASK_KINDS, METHOD_NAMES, TEXTURE_OF, FillFn, build_methods,
+                        markdown_table, run_eval, write_report)
 from ..imageio import ImageWriteError, list_images
 from .main import UserError
 
@@ -19,11 +19,15 @@ from .main import UserError
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--images", type=Path, required=True,
                    help="folder of photos (searched recursively); when it holds object masks "
-                        "<stem>.<what>_mask.png, each mask is filled at full resolution without ground truth")
-    p.add_argument("--size", type=int, default=256, choices=[256, 512], help="side of the square each photo becomes")
+                        "<stem>.<what>_mask.png, each mask is filled at full resolution without ground truth, "
+                        "unless --mask names lines")
+    p.add_argument("--size", type=int, default=256, choices=[256, 512],
+                   help="side of the square each photo becomes (not for --mask lines)")
     p.add_argument("--mask", default="center",
-                   help=f"comma-separated, from {', '.join(MASK_KINDS)}; one table per kind. center: the middle "
-                        "size/2 square (the paper's); box: random size/2 box; strokes: user-like brush strokes")
+                   help=f"comma-separated, from {', '.join(MASK_KINDS)}; one table per kind. "
+                        "center: the middle size/2 square (the paper's); box: random size/2 box; strokes: "
+                        "user-like brush strokes; lines: two long lines from edge to edge and two blobs, cut at "
+                        "each photo's own size")
     p.add_argument("--seed", type=int, default=0, help="seed of the box and stroke holes and of PatchMatch")
     p.add_argument("--methods", default="deepfill,telea,ns",
                    help=f"comma-separated, from {', '.join(METHOD_NAMES)} (default: deepfill,telea,ns). "
@@ -76,10 +80,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UserError(str(exc)) from None
     started = time.perf_counter()
-    if cases:
+    if cases and not set(kinds) & set(FULL_SIZE_KINDS):
         _run_objects(cases[:args.limit], names, args)
-    else:
-        _run_photos(list_images(args.images)[:args.limit], names, kinds, args)
+    else:  # the photos with holes of their own (a folder of object-removal cases: its photos, not their masks)
+        photos = [p for p in list_images(args.images) if not p.name.endswith(objects.MASK_SUFFIX)]
+        if not photos:
+            raise UserError(f"{args.images} holds object masks but no photos")
+        _run_photos(photos[:args.limit], names, kinds, args)
     print(f"\n{time.perf_counter() - started:.1f} s")
     return 0
 
@@ -104,7 +111,7 @@ def _weights(names: list[str], args: argparse.Namespace) -> str | None:
 
 def _run_objects(cases: list[objects.ObjectCase], names: list[str], args: argparse.Namespace) -> None:
     print(f"{args.images}: {len(cases)} object masks, filled at full resolution without ground truth "
-          "(--size and --mask do not apply)", file=sys.stderr)
+          "(--size and --mask do not apply; --mask lines cuts holes into the photos instead)", file=sys.stderr)
     methods = _methods(names, args)
     report = objects.run_objects(cases, methods, progress=_progress)
     report.protocol.update(folder=str(args.images), weights=_weights(names, args))
