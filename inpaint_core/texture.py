@@ -21,7 +21,10 @@ searches the votes weigh the matches more evenly than the final vote, so a conti
 on is not outvoted by a few close flat matches. Averaging blurs wherever the field is not coherent, and a blurred
 estimate is best matched by flat sources; the texture term below keeps busy sources winning there, and
 propagated candidates get a bias (COHERENCE), so a neighbour's continued source wins unless another is clearly
-closer: the field becomes coherent, and coherent votes are exact copies. Rounds at the coarser levels (six
+closer: the field becomes coherent, and coherent votes are exact copies. Each level above the photo's own first
+matches every patch on its known pixels alone (raw samples, the hole's masked out of the distance),
+so what surrounds the hole picks the first sources, not the smooth estimate inside it: a pipe under a blob and a
+wall's courses through a stroke continue. Rounds at the coarser levels (six
 each) let the field settle before the finer levels copy from it. The final vote, after the last search, takes
 only the 3x3 nearest patches and lets the closest matches dominate, which keeps the result as sharp as its
 sources.
@@ -76,6 +79,12 @@ ITERATION_VOTE_QUANTILE = 0.5   # the votes between searches: a milder weighting
 ITERATION_VOTE_RADIUS = RADIUS  # ... from the patches that cover a pixel,
 ITERATION_VOTE_STEP = 3    # ... centred on every third row and column (25 of 225)
 TEXTURE_WINDOW = 4.0       # photo pixels: the blur over which gradient magnitudes become texture features
+# Levels above the photo's own with at most this many targets (all of a 512 photo's; a 10 MP photo's coarse ones)
+# first search this many rounds on the known part of each patch (``_KnownPartDistance``), compared on every
+# third pixel (5 x 5 samples: as good as 8 x 8 on eval512 and 512 crops of the large photos, in a third of the time).
+KNOWN_PART_TARGETS = 1 << 15
+KNOWN_PART_ROUNDS = 2
+KNOWN_PART_STEP = 3
 
 
 @dataclass(frozen=True)
@@ -428,6 +437,46 @@ class _Descriptors:
         return d.masked_fill_(~torch.index_select(lv.valid.reshape(-1), 0, flat), math.inf)
 
 
+class _KnownPartDistance:
+    """Squared differences over the known pixels of each target patch alone, on the raw samples (not the
+    descriptors): the distance a level's first search uses.
+
+    At a level's start the hole holds only a smooth estimate, and matched against it the first sources are smooth
+    too (a brick wall's courses came back as a grey smudge through a stroke); matched on what surrounds the hole
+    alone, they continue it. A target with no known pixel gets 0 from every source, so it keeps its match.
+    ``level`` and ``distance`` are what ``_search`` asks of ``_Descriptors``."""
+
+    def __init__(self, level: _Level) -> None:
+        self.level = level
+        h, w = level.shape
+        d = torch.arange(-(RADIUS // KNOWN_PART_STEP) * KNOWN_PART_STEP, RADIUS + 1, KNOWN_PART_STEP,
+                         device=level.ty.device)
+        dys, dxs = (g.reshape(-1) for g in torch.meshgrid(d, d, indexing="ij"))
+        self.shifts = dys * w + dxs
+        centres = level.ty * w + level.tx
+        self.samples = self._gather(centres)                                   # [3, N, TAPS * TAPS]
+        hole = torch.zeros(h * w, dtype=torch.bool, device=centres.device)
+        hole[level.hy * w + level.hx] = True
+        self.known = (~torch.take(hole, centres[:, None] + self.shifts)).to(level.photo.dtype)  # [N, TAPS * TAPS]
+
+    def _gather(self, centres: torch.Tensor) -> torch.Tensor:
+        colours = self.level.photo.reshape(3, -1)
+        return torch.index_select(colours, 1, (centres[:, None] + self.shifts).view(-1)).view(3, len(centres), -1)
+
+    def distance(self, sy: torch.Tensor, sx: torch.Tensor) -> torch.Tensor:
+        lv = self.level
+        h, w = lv.shape
+        # Out of range is never allowed: clamped, it lands in the blocked pad ring. Gathered patches stay inside.
+        allowed = torch.take(lv.valid, sy.clamp(0, h - 1) * w + sx.clamp(0, w - 1))
+        flat = sy.clamp(RADIUS, h - 1 - RADIUS) * w + sx.clamp(RADIUS, w - 1 - RADIUS)
+        d = torch.empty(len(flat), dtype=lv.photo.dtype, device=flat.device)
+        for start in range(0, len(flat), LINE_CHUNK):
+            part = slice(start, start + LINE_CHUNK)
+            squares = self._gather(flat[part]).sub_(self.samples[:, part]).square_().sum(dim=0)
+            torch.sum(squares.mul_(self.known[part]), dim=1, out=d[part])
+        return d.masked_fill_(~allowed, math.inf)
+
+
 # -- search and vote --------------------------------------------------------------------------------------------
 def _random_valid(level: _Level, count: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     vy, vx = level.vy, level.vx
@@ -628,6 +677,17 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
         # The nearest allowed patch is often the best one for a thin stroke, and random search rarely finds it
         # on a large photo (the Wine photo's 20 px lines came out dark without it).
         _improve(desc, sy, sx, dist, *_nearest_valid(level))
+        # Matched first on what surrounds the hole, not on the smooth estimate in it: a pipe under a blob and a
+        # wall's courses through a stroke continue (eval512 strokes hole L1 7.46 -> 7.40 %, 512 crops of the
+        # large photos 24.90 -> 25.14 dB; at the photo's own resolution too slow for what it added).
+        if depth > 0 and len(level.ty) <= KNOWN_PART_TARGETS:
+            known_part = _KnownPartDistance(level)
+            for _ in range(KNOWN_PART_ROUNDS):
+                _search(known_part, sy, sx, known_part.distance(sy, sx), settings.random_candidates,
+                        generator)
+            _revote(level, sy, sx, None)
+            desc.targets = desc.hole_descriptors()
+            dist = desc.distance(sy, sx)
         for round_ in range(rounds[depth]):
             if depth > 0 or previous is None:
                 _search(desc, sy, sx, dist, settings.random_candidates, generator)

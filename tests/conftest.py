@@ -19,6 +19,7 @@ SHARED = REPO.parent / "shared"
 GOLDEN = SHARED / "golden" / "deepfill_v1"
 EVAL_DIR = SHARED / "data" / "eval"
 TRAIN_DIR = SHARED / "data" / "train"
+LARGE_DIR = SHARED / "data" / "large"
 
 
 def pytest_report_header() -> str:
