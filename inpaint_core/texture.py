@@ -462,7 +462,7 @@ class _KnownPartDistance:
         dys, dxs = (g.reshape(-1) for g in torch.meshgrid(d, d, indexing="ij"))
         self.shifts = dys * w + dxs
         centres = level.ty * w + level.tx
-        self.samples = self._gather(centres)                                   # [3, N, TAPS * TAPS]
+        self.samples = self._gather(centres)                                   # [3, N, samples]
         hole = torch.zeros(h * w, dtype=torch.bool, device=centres.device)
         hole[level.hy * w + level.hx] = True
         self.known = (~torch.take(hole, centres[:, None] + self.shifts)).to(level.photo.dtype)  # [N, samples]
@@ -504,7 +504,7 @@ def _nearest_valid(level: _Level) -> tuple[torch.Tensor, torch.Tensor]:
     return (torch.from_numpy(zy[nearest]).to(level.ty.device), torch.from_numpy(zx[nearest]).to(level.ty.device))
 
 
-def _improve(desc: _Descriptors, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor,
+def _improve(desc: _Descriptors | _KnownPartDistance, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor,
              cy: torch.Tensor, cx: torch.Tensor, bias: float = 1.0) -> None:
     """Take candidate (cy, cx) wherever it is closer (in place); ``bias`` < 1 favours it by that factor."""
     d = desc.distance(cy, cx)
@@ -514,8 +514,9 @@ def _improve(desc: _Descriptors, sy: torch.Tensor, sx: torch.Tensor, dist: torch
     torch.where(better, d, dist, out=dist)
 
 
-def _search(desc: _Descriptors, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor, candidates: int,
-            generator: torch.Generator, radius: int | None = None, jumps: tuple[int, ...] = JUMPS) -> None:
+def _search(desc: _Descriptors | _KnownPartDistance, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor,
+            candidates: int, generator: torch.Generator, radius: int | None = None,
+            jumps: tuple[int, ...] = JUMPS) -> None:
     """One round of propagation (``jumps`` steps in four directions) and random search, in place."""
     lv = desc.level
     h, w = lv.shape
