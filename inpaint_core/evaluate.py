@@ -191,8 +191,10 @@ def run_eval(paths: list[Path], methods: dict[str, FillFn], *, size: int, mask_k
              progress: Callable[[int, int, str], None] | None = None) -> EvalReport:
     """Fill and score every photo with every method, on its centre square at ``size`` or, for the ``lines`` holes,
     at its own size. ``progress(i, n, name)`` is called before photo i (1-based)."""
-    protocol = {"size": "full" if mask_kind in FULL_SIZE_KINDS else size, "mask": mask_kind, "seed": seed,
-                "images": len(paths),
+    full_size = mask_kind in FULL_SIZE_KINDS
+    # Contact-sheet rows of full-size photos are kept shrunk, not at 10 MP each.
+    tile = (lambda image: fit_in_square(image, SHEET_TILE)) if full_size else (lambda image: image)
+    protocol = {"size": "full" if full_size else size, "mask": mask_kind, "seed": seed, "images": len(paths),
                 "inpaint_radius": baselines.INPAINT_RADIUS, "patchmatch_np_patch_radius": baselines.PATCH_RADIUS,
                 "pypatchmatch_patch_size": baselines.PYPATCHMATCH_PATCH_SIZE, "hole_grey": HOLE_GREY}
     report = EvalReport(protocol=protocol, scores={name: [] for name in methods})
@@ -200,7 +202,6 @@ def run_eval(paths: list[Path], methods: dict[str, FillFn], *, size: int, mask_k
         if progress is not None:
             progress(index + 1, len(paths), path.name)
         photo = read_image(path).rgb
-        full_size = mask_kind in FULL_SIZE_KINDS
         truth = photo if full_size else square_resize(photo, size)
         mask = make_mask(mask_kind, truth.shape[:2] if full_size else size, image_rng(seed, index))
         shown = with_hole(truth, mask)
@@ -216,7 +217,6 @@ def run_eval(paths: list[Path], methods: dict[str, FillFn], *, size: int, mask_k
         report.hole_fraction.append(float(mask.mean()))
         report.truth_tv.append(tv_loss(truth))
         if len(report.samples) < CONTACT_ROWS:
-            tile = (lambda image: fit_in_square(image, SHEET_TILE)) if full_size else (lambda image: image)
             report.samples.append(Sample(path.name, tile(shown), tile(truth),
                                          {name: tile(o) for name, o in outputs.items()}))
     return report

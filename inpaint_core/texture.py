@@ -333,13 +333,18 @@ def _patch_offsets(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     return dy.reshape(-1), dx.reshape(-1)
 
 
+def _samples_at(image: torch.Tensor, centres: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
+    """[3, N, S]: the colours of [3, H, W] ``image`` at each flat pixel index of ``centres`` plus each of the S flat
+    ``shifts`` (one index_select: twice as fast as fancy indexing on the CPU)."""
+    return torch.index_select(image.reshape(3, -1), 1, (centres[:, None] + shifts).view(-1)).view(3, len(centres), -1)
+
+
 def _patches_at(image: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """[N, 3 * TAPS * TAPS] colour patches centred at (y, x), sampled every PATCH_STEP pixels (channel-major,
     like conv2d's weight layout)."""
     dy, dx = _patch_offsets(image.device)
     w = image.shape[2]
-    flat = (y[:, None] + dy[None]) * w + (x[:, None] + dx[None])           # [N, TAPS * TAPS]
-    return image.reshape(3, -1)[:, flat].permute(1, 0, 2).reshape(len(y), -1)
+    return _samples_at(image, y * w + x, dy * w + dx).permute(1, 0, 2).reshape(len(y), -1)
 
 
 def _principal_basis(level: _Level, generator: torch.Generator) -> torch.Tensor:
@@ -417,14 +422,12 @@ class _Descriptors:
                 rows = dense.permute(1, 2, 0).reshape(-1, DESCRIPTOR_SIZE)
                 out[first:last] = torch.index_select(rows, 0, (ty[first:last] - top) * (x1 - x0) + tx[first:last] - x0)
             return out
-        colours = lv.photo.reshape(3, -1)
         centres = ty * w + tx
         dys, dxs = _patch_offsets(centres.device)
-        shifts = dys * w + dxs
+        shifts = dys * w + dxs  # once, not per chunk as _patches_at would
         for start in range(0, len(centres), LINE_CHUNK):
             at = centres[start:start + LINE_CHUNK]
-            samples = torch.index_select(colours, 1, (at[:, None] + shifts).view(-1))
-            patches = samples.view(3, len(at), -1).permute(1, 0, 2).reshape(len(at), -1)  # like _patches_at
+            patches = _samples_at(lv.photo, at, shifts).permute(1, 0, 2).reshape(len(at), -1)
             torch.mm(patches, self.basis.T, out=out[start:start + len(at)])
         return out
 
@@ -462,15 +465,11 @@ class _KnownPartDistance:
         dys, dxs = (g.reshape(-1) for g in torch.meshgrid(d, d, indexing="ij"))
         self.shifts = dys * w + dxs
         centres = level.ty * w + level.tx
-        self.samples = self._gather(centres)                                   # [3, N, samples]
+        self.samples = _samples_at(level.photo, centres, self.shifts)          # [3, N, samples]
         hole = torch.zeros(h * w, dtype=torch.bool, device=centres.device)
         hole[level.hy * w + level.hx] = True
         self.known = (~torch.take(hole, centres[:, None] + self.shifts)).to(level.photo.dtype)  # [N, samples]
         self.known_count = self.known.sum(dim=1)
-
-    def _gather(self, centres: torch.Tensor) -> torch.Tensor:
-        colours = self.level.photo.reshape(3, -1)
-        return torch.index_select(colours, 1, (centres[:, None] + self.shifts).view(-1)).view(3, len(centres), -1)
 
     def distance(self, sy: torch.Tensor, sx: torch.Tensor) -> torch.Tensor:
         lv = self.level
@@ -481,7 +480,7 @@ class _KnownPartDistance:
         d = torch.empty(len(flat), dtype=lv.photo.dtype, device=flat.device)
         for start in range(0, len(flat), LINE_CHUNK):
             part = slice(start, start + LINE_CHUNK)
-            squares = self._gather(flat[part]).sub_(self.samples[:, part]).square_().sum(dim=0)
+            squares = _samples_at(lv.photo, flat[part], self.shifts).sub_(self.samples[:, part]).square_().sum(dim=0)
             torch.sum(squares.mul_(self.known[part]), dim=1, out=d[part])
         d.div_(self.known_count)  # 0 / 0 where no sample is known: NaN, made infinite below
         return d.masked_fill_(~allowed | ~(self.known_count > 0), math.inf)
