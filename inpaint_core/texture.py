@@ -457,19 +457,26 @@ class _KnownPartDistance:
     far from every source, so it keeps its match and does not vote. ``level`` and ``distance`` are what
     ``_search`` asks of ``_Descriptors``."""
 
-    def __init__(self, level: _Level) -> None:
-        self.level = level
+    def __init__(self, level: _Level, shifts: torch.Tensor, known: torch.Tensor) -> None:
+        self.level, self.shifts, self.known = level, shifts, known
+        self.known_count = known.sum(dim=1)
+        self.samples = _samples_at(level.photo, level.ty * level.shape[1] + level.tx, shifts)  # [3, N, samples]
+
+    @classmethod
+    def if_known(cls, level: _Level, share: float) -> _KnownPartDistance | None:
+        """The distance for ``level`` when at least ``share`` of its targets have a known sample, else None
+        (decided before any sample is gathered)."""
         h, w = level.shape
         d = torch.arange(-(RADIUS // KNOWN_PART_STEP) * KNOWN_PART_STEP, RADIUS + 1, KNOWN_PART_STEP,
                          device=level.ty.device)
         dys, dxs = (g.reshape(-1) for g in torch.meshgrid(d, d, indexing="ij"))
-        self.shifts = dys * w + dxs
-        centres = level.ty * w + level.tx
-        self.samples = _samples_at(level.photo, centres, self.shifts)          # [3, N, samples]
-        hole = torch.zeros(h * w, dtype=torch.bool, device=centres.device)
+        shifts = dys * w + dxs
+        hole = torch.zeros(h * w, dtype=torch.bool, device=level.ty.device)
         hole[level.hy * w + level.hx] = True
-        self.known = (~torch.take(hole, centres[:, None] + self.shifts)).to(level.photo.dtype)  # [N, samples]
-        self.known_count = self.known.sum(dim=1)
+        known = (~torch.take(hole, (level.ty * w + level.tx)[:, None] + shifts)).to(level.photo.dtype)  # [N, samples]
+        if float((known.amax(dim=1) > 0).float().mean()) < share:
+            return None
+        return cls(level, shifts, known)
 
     def distance(self, sy: torch.Tensor, sx: torch.Tensor) -> torch.Tensor:
         lv = self.level
@@ -690,8 +697,9 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
         # Matched first on what surrounds the hole, not on the smooth estimate in it: a pipe under a blob and a
         # wall's courses through a stroke continue (eval512 strokes hole L1 7.46 -> 7.43 %, 512 crops of the
         # large photos 24.90 -> 25.10 dB; at the photo's own resolution too slow for what it added).
-        known_part = _KnownPartDistance(level) if depth > 0 and len(level.ty) <= KNOWN_PART_TARGETS else None
-        if known_part is not None and float((known_part.known_count > 0).float().mean()) >= KNOWN_PART_SHARE:
+        known_part = (_KnownPartDistance.if_known(level, KNOWN_PART_SHARE)
+                      if depth > 0 and len(level.ty) <= KNOWN_PART_TARGETS else None)
+        if known_part is not None:
             for _ in range(KNOWN_PART_ROUNDS):
                 _search(known_part, sy, sx, known_part.distance(sy, sx), KNOWN_PART_CANDIDATES, generator,
                         jumps=KNOWN_PART_JUMPS)
