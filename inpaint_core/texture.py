@@ -138,7 +138,8 @@ class Synthesis:
 @dataclass
 class _Level:
     photo: torch.Tensor      # [3, H + 2R, W + 2R] float32, padded by edge replication; the hole holds the estimate
-    low: torch.Tensor        # [3, H + 2R, W + 2R] blurred photo outside the hole, blurred guide inside
+    low: torch.Tensor | None  # [3, H + 2R, W + 2R] blurred photo outside the hole, blurred guide inside; None
+                              # when the guide term is off
     texture: torch.Tensor    # [2, H + 2R, W + 2R] texture features; in the hole, those its border predicts
     valid: torch.Tensor      # bool [H + 2R, W + 2R]: allowed source patch centres
     vy: torch.Tensor         # int64 [S] the allowed source centres as a list (random candidates, PCA samples)
@@ -229,11 +230,12 @@ def texture_features(photo: np.ndarray, hole: np.ndarray) -> np.ndarray:
 
 
 def _make_level(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.Tensor, texture: torch.Tensor,
-                scale: int) -> _Level:
-    """One pyramid level from the photo with the guide in its hole, the hole and blocked (hole | exclude)."""
+                scale: int, guided: bool) -> _Level:
+    """One pyramid level from the photo with the guide in its hole, the hole and blocked (hole | exclude);
+    ``guided``: whether the guide term is compared at this level (its blurred colours are made only then)."""
     # The guide compares colours blurred over GUIDE_SIGMA photo pixels, the scale at which the network's fill is
     # right; finer, a flat network fill would penalise every textured source and the result would be flat too.
-    low = _blur(photo, max(0.5, GUIDE_SIGMA / scale))
+    low = _pad(_blur(photo, max(0.5, GUIDE_SIGMA / scale))) if guided else None
     hole_p = _pad(hole, False)
     blocked_p = _pad(blocked, True)  # the pad ring is no source
     touched = _within_patch(blocked_p)
@@ -246,7 +248,7 @@ def _make_level(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.Tensor, 
     index[ty, tx] = torch.arange(ty.numel(), device=photo.device)
     hy, hx = torch.nonzero(hole_p, as_tuple=True)
     vy, vx = torch.nonzero(~touched, as_tuple=True)
-    return _Level(photo=_pad(photo), low=_pad(low), texture=_pad(texture), valid=~touched, vy=vy, vx=vx,
+    return _Level(photo=_pad(photo), low=low, texture=_pad(texture), valid=~touched, vy=vy, vx=vx,
                   index=index, ty=ty, tx=tx, hy=hy, hx=hx, scale=scale)
 
 
@@ -372,29 +374,37 @@ class _Descriptors:
         # weight 1 a difference there counts as much as the same difference at every sample of the patch.
         self.guide = math.sqrt(guide_weight * TAPS * TAPS)
         self.texture = math.sqrt(texture_weight * TAPS * TAPS)
-        # One row of DESCRIPTOR_SIZE + 5 values per pixel, written in place: in channels-last layout the
-        # convolution's output is already pixel-major (a third of the time of a plain conv2d, transposed and
-        # concatenated, on a 4 MP level).
+        # The guide's three columns only when it counts (it is off by default): every comparison then gathers
+        # 18 values, not 21 of which 3 are zero.
+        if guide_weight > 0 and level.low is None:
+            raise ValueError("the guide term needs a level made with guided=True")
+        self.width = DESCRIPTOR_SIZE + 2 + (3 if guide_weight > 0 else 0)
+        # One row of ``width`` values per pixel, written in place: in channels-last layout the convolution's output
+        # is already pixel-major (a third of the time of a plain conv2d, transposed and concatenated, on a 4 MP
+        # level).
         self.kernel = basis.view(DESCRIPTOR_SIZE, 3, TAPS, TAPS).contiguous(memory_format=torch.channels_last)
         dense = F.conv2d(level.photo[None].contiguous(memory_format=torch.channels_last), self.kernel,
                          padding=RADIUS, dilation=PATCH_STEP)
         pixels = level.photo.shape[1] * level.photo.shape[2]
-        self.sources = torch.empty(pixels, DESCRIPTOR_SIZE + 5, dtype=dense.dtype, device=dense.device)
+        self.sources = torch.empty(pixels, self.width, dtype=dense.dtype, device=dense.device)
         self.sources[:, :DESCRIPTOR_SIZE] = dense[0].permute(1, 2, 0).reshape(pixels, DESCRIPTOR_SIZE)
-        self.sources[:, DESCRIPTOR_SIZE:DESCRIPTOR_SIZE + 3] = (self.guide * level.low).reshape(3, pixels).T
-        self.sources[:, DESCRIPTOR_SIZE + 3:] = (self.texture * level.texture).reshape(2, pixels).T
+        self.sources[:, DESCRIPTOR_SIZE:DESCRIPTOR_SIZE + 2] = (self.texture * level.texture).reshape(2, pixels).T
+        if self.width > DESCRIPTOR_SIZE + 2:
+            self.sources[:, DESCRIPTOR_SIZE + 2:] = (self.guide * level.low).reshape(3, pixels).T
         self.targets = self.hole_descriptors()
 
     def hole_descriptors(self) -> torch.Tensor:
-        """[N, DESCRIPTOR_SIZE + 5] descriptors of the target patches, from the current estimate."""
+        """[N, width] descriptors of the target patches, from the current estimate."""
         lv = self.level
         w = lv.shape[1]
-        colours, low, texture = lv.photo.reshape(3, -1), lv.low.reshape(3, -1), lv.texture.reshape(2, -1)
         centres = lv.ty * w + lv.tx
-        targets = torch.empty(len(centres), DESCRIPTOR_SIZE + 5, dtype=colours.dtype, device=colours.device)
+        targets = torch.empty(len(centres), self.width, dtype=lv.photo.dtype, device=lv.photo.device)
         targets[:, :DESCRIPTOR_SIZE] = self._projections()
-        targets[:, DESCRIPTOR_SIZE:DESCRIPTOR_SIZE + 3] = (self.guide * torch.index_select(low, 1, centres)).T
-        targets[:, DESCRIPTOR_SIZE + 3:] = (self.texture * torch.index_select(texture, 1, centres)).T
+        texture = torch.index_select(lv.texture.reshape(2, -1), 1, centres)
+        targets[:, DESCRIPTOR_SIZE:DESCRIPTOR_SIZE + 2] = (self.texture * texture).T
+        if self.width > DESCRIPTOR_SIZE + 2:
+            low = torch.index_select(lv.low.reshape(3, -1), 1, centres)
+            targets[:, DESCRIPTOR_SIZE + 2:] = (self.guide * low).T
         return targets
 
     def _projections(self) -> torch.Tensor:
@@ -672,7 +682,9 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
     previous: _Level | None = None
     for depth in reversed(range(levels)):
         p, m, b, t = pyramid[depth]
-        level = _make_level(p.clone(), m, b, t.clone(), scale=2 ** depth)
+        fraction = 0.0 if levels == 1 else depth / (levels - 1)
+        guide_weight = _level_weight(settings.guide_coarse, settings.guide_fine, fraction)
+        level = _make_level(p.clone(), m, b, t.clone(), scale=2 ** depth, guided=guide_weight > 0)
         if len(level.vy) == 0 or len(level.ty) == 0:  # no whole known patch, or the hole has vanished: finer
             done += work[depth]
             continue
@@ -680,8 +692,6 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
             sy, sx = _initial_field(level, init_offsets, generator)
         else:
             sy, sx, carried = _upsample_field(previous, level, sy, sx, generator)
-        fraction = 0.0 if levels == 1 else depth / (levels - 1)
-        guide_weight = _level_weight(settings.guide_coarse, settings.guide_fine, fraction)
         # The first level searches against the pyramid's own estimate: what the known pixels around a thin
         # stroke say continues through it, the guide deep inside a large hole. Below, the carried-over field is
         # voted into the estimate first: the finer photo's pixels at those sources, not an upsampled blur. The

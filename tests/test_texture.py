@@ -157,7 +157,7 @@ def test_the_cpus_fast_paths_compute_what_a_gpus_paths_do(monkeypatch) -> None:
     photo = torch.from_numpy(rng.uniform(0, 255, (3, 80, 90)).astype(np.float32))
     hole = torch.zeros(80, 90, dtype=torch.bool)
     hole[20:60, 25:70] = True  # a blob: its targets fill their box
-    level = texture._make_level(photo, hole, hole, torch.zeros(2, 80, 90), scale=1)
+    level = texture._make_level(photo, hole, hole, torch.zeros(2, 80, 90), scale=1, guided=True)
     basis = torch.linalg.qr(torch.from_numpy(rng.normal(size=(3 * texture.TAPS ** 2, texture.DESCRIPTOR_SIZE))
                                              .astype(np.float32)))[0].T.contiguous()
     descriptors = texture._Descriptors(level, basis, 1.0, 1.0)
