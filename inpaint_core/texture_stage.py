@@ -32,6 +32,17 @@ NETWORK_TRUST_DISTANCE = 32.0
 # a wall), where the network's broad shading adds nothing the copies lack but can add the faint lines of a
 # removed cable; trust in it grows linearly up to this busy-ness. Measured on eval512: no change in hole L1.
 NETWORK_TRUST_TEXTURE = 4.0
+# Near the border a coherent copy takes trust away: where the synthesis copied one piece of the photo (each
+# pixel's neighbours continuing its source: a pipe carried through a stroke) and that piece continues the border,
+# the copy is evidence of its own, and the network's broad shading there, often the same pipe broken into a smear,
+# would blur it. Trust falls by this share of the copy's coherence (0..1, over COHERENCE_WINDOW network pixels),
+# fading to nothing COPY_TRUST_REACH network pixels into the hole: deep in a large hole a coherent copy is one
+# texture of many, and the network's broad shape the better guess. 512 crops of the large photos with strokes
+# (28): hole PSNR 25.09 -> 25.15 dB, L1 3.91 -> 3.90 %, sharpness 0.46 -> 0.49; eval512 strokes and eval 256
+# centre within 0.01 dB / 0.01 % (without the fade: 25.16 dB, but eval 256 hole PSNR 16.09 -> 16.05 dB).
+COPY_TRUST_CUT = 0.75
+COPY_TRUST_REACH = 16.0
+COHERENCE_WINDOW = 5
 
 
 @dataclass
@@ -112,13 +123,40 @@ def attention_offsets_in_pixels(guide: RegionGuide) -> np.ndarray:
     return np.round(per_pixel * cell_px).astype(np.int32)
 
 
-def network_trust(features: np.ndarray, hole: np.ndarray, trust_distance: float) -> np.ndarray:
-    """float32 [H, W]: how far the network's fill is trusted at each pixel: exp(-distance into the hole /
-    ``trust_distance``) (photo pixels), times the busy-ness the border predicts (``texture_features``, grey
+def depth_in_hole(hole: np.ndarray) -> np.ndarray:
+    """float32 [H, W]: each hole pixel's distance to the nearest known pixel (photo pixels); 0 outside."""
+    return cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)
+
+
+def network_trust(features: np.ndarray, inside: np.ndarray, trust_distance: float) -> np.ndarray:
+    """float32 [H, W]: how far the network's fill is trusted at each pixel: exp(-``inside`` (``depth_in_hole``)
+    / ``trust_distance``) (photo pixels), times the busy-ness the border predicts (``texture_features``, grey
     levels per pixel) over NETWORK_TRUST_TEXTURE (at most 1)."""
-    inside = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)
     busy = np.clip(features.mean(axis=2) / NETWORK_TRUST_TEXTURE, 0.0, 1.0)
     return (np.exp(-inside / trust_distance) * busy).astype(np.float32)
+
+
+def copy_coherence(source_y: np.ndarray, source_x: np.ndarray, hole: np.ndarray, window: int) -> np.ndarray:
+    """float32 [H, W] in 0..1: for each hole pixel, the share of its 4-neighbours in the hole whose source
+    continues its own (the neighbour one step away copied the source pixel one step away), averaged over the
+    hole pixels of a ``window`` x ``window`` box; 0 outside the hole."""
+    h, w = hole.shape
+    continued = np.zeros((h, w), np.float32)
+    counted = np.zeros((h, w), np.float32)
+    for dy, dx in ((0, 1), (1, 0)):
+        # pairs (p, q = p + (dy, dx)) with both in the hole; each pair counts for both of its pixels
+        p = np.s_[:h - dy, :w - dx]
+        q = np.s_[dy:, dx:]
+        both = hole[p] & hole[q]
+        same = both & (source_y[q] == source_y[p] + dy) & (source_x[q] == source_x[p] + dx)
+        for sl in (p, q):
+            continued[sl] += same
+            counted[sl] += both
+    share = np.divide(continued, counted, out=np.zeros_like(continued), where=counted > 0)
+    inside = hole.astype(np.float32)
+    total = cv2.boxFilter(share * inside, -1, (window, window), normalize=False)
+    area = cv2.boxFilter(inside, -1, (window, window), normalize=False)
+    return np.where(hole, total / np.maximum(area, 1.0), 0.0).astype(np.float32)
 
 
 def trusted_guide(photo: np.ndarray, hole: np.ndarray, network: np.ndarray, trust: np.ndarray) -> np.ndarray:
@@ -175,10 +213,14 @@ def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback
         guide = level_colours(photo, guide.astype(np.float32), hole)
         scale = min(job.guides[i].scale for i in members)  # network pixels per photo pixel
         features = texture_features(photo, hole)
-        trust = network_trust(features, hole, NETWORK_TRUST_DISTANCE / scale)
+        inside = depth_in_hole(hole)
+        trust = network_trust(features, inside, NETWORK_TRUST_DISTANCE / scale)
         result = synthesize(photo, hole, trusted_guide(photo, hole, guide, trust), exclude=exclude,
                             init_offsets=init, seed=seed, settings=job.settings, device=device, on_round=progress,
                             features=features)
+        window = 2 * int(round(COHERENCE_WINDOW / scale / 2)) + 1
+        anchored = np.clip(1.0 - inside * (scale / COPY_TRUST_REACH), 0.0, 1.0)
+        trust *= 1.0 - COPY_TRUST_CUT * anchored * copy_coherence(result.source_y, result.source_x, hole, window)
         blend = network_lows_texture_highs(photo, hole, guide, result.image, NETWORK_BAND_SIGMA / scale, trust)
         fill = match_boundary(photo, blend, hole)
         pixels = np.clip(np.round(fill[hole]), 0, 255).astype(np.uint8)
