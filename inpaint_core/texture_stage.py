@@ -153,9 +153,9 @@ def copy_coherence(source_y: np.ndarray, source_x: np.ndarray, hole: np.ndarray,
             continued[sl] += same
             counted[sl] += both
     share = np.divide(continued, counted, out=np.zeros_like(continued), where=counted > 0)
-    inside = hole.astype(np.float32)
-    total = cv2.boxFilter(share * inside, -1, (window, window), normalize=False)
-    area = cv2.boxFilter(inside, -1, (window, window), normalize=False)
+    in_hole = hole.astype(np.float32)
+    total = cv2.boxFilter(share * in_hole, -1, (window, window), normalize=False)
+    area = cv2.boxFilter(in_hole, -1, (window, window), normalize=False)
     return np.where(hole, total / np.maximum(area, 1.0), 0.0).astype(np.float32)
 
 
