@@ -75,6 +75,14 @@ FINEST_SEARCH_RADIUS = 8   # random search radius (pixels) at the photo's own re
 COHERENCE = 0.5            # a neighbour's continued source wins unless another is this much closer
 VOTE_QUANTILE = 0.1        # the final vote's sigma^2 is this quantile of the level's match distances
 VOTE_RADIUS = 1            # the final vote averages the patches whose centres lie this close (a 3x3 footprint)
+# Photo pixels: in the final vote each copy is shifted to the shade of the estimate around its target patch (the
+# estimate blurred over this sigma at the target minus the photo blurred alike at the source; bias compensation
+# as in Image Melding, without the gain): a piece of sky copied from higher up is as light as the sky it lands in,
+# and a cable's neighbours do not leave lighter and darker blocks around it. 512 crops of the large photos with
+# strokes hole L1 3.90 -> 3.88 %, PSNR 25.15 -> 25.21 dB, GMSD 0.0678 -> 0.0674 (PatchMatch's), sharpness 0.49 ->
+# 0.48; eval512 strokes 7.44 -> 7.40 %, 19.42 -> 19.44 dB; eval 256 centre 3.04 -> 3.03 %, 22.10 -> 22.13 dB.
+# At 3: a little lower L1 still, but GMSD at 256 0.257 -> 0.259 and sharpness 0.01 lower.
+VOTE_BIAS_SIGMA = 6.0
 ITERATION_VOTE_QUANTILE = 0.5   # the votes between searches: a milder weighting (see _revote)
 ITERATION_VOTE_RADIUS = RADIUS  # ... from the patches that cover a pixel,
 ITERATION_VOTE_STEP = 3    # ... centred on every third row and column (25 of 225)
@@ -575,9 +583,10 @@ VOTE_CHUNK = 1 << 14
 
 
 def _vote(level: _Level, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor | None, radius: int,
-          quantile: float, step: int = 1) -> torch.Tensor:
+          quantile: float, step: int = 1, bias: torch.Tensor | None = None) -> torch.Tensor:
     """[3, M] hole colours: each pixel's weighted mean of what the matched patches centred within ``radius`` of
-    it (every ``step``-th row and column) put there.
+    it (every ``step``-th row and column) put there; ``bias`` ([3, N], optional) is added to all target patch n
+    puts anywhere.
 
     Weights exp(-d / 2 sigma^2) with sigma^2 the ``quantile`` of this level's distances (Wexler et al.): a low
     one lets the close matches dominate; equal weights when ``dist`` is None (a field not yet matched against
@@ -607,12 +616,21 @@ def _vote(level: _Level, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor 
         # its value (norm > 0 fails below).
         closest = d.min(dim=0).values
         weight = d.sub_(closest).mul_(-0.5 / sigma2).exp_()
-        copied = torch.index_select(colours, 1, torch.take(source, q).add_(offsets[:, None]).view(-1))
-        total = copied.view(3, *q.shape).mul_(weight).sum(dim=1)
+        copied = torch.index_select(colours, 1, torch.take(source, q).add_(offsets[:, None]).view(-1)).view(3, *q.shape)
+        if bias is not None:
+            copied += torch.index_select(bias, 1, q.view(-1)).view(3, *q.shape)
+        total = copied.mul_(weight).sum(dim=1)
         norm = weight.sum(dim=0)
         result[:, start:start + VOTE_CHUNK] = torch.where(norm > 0, total / norm.clamp(min=1e-12),
                                                           result[:, start:start + VOTE_CHUNK])
     return result
+
+
+def _shade_bias(level: _Level, sy: torch.Tensor, sx: torch.Tensor) -> torch.Tensor:
+    """[3, N]: what each target patch's copy is shifted by in the final vote (VOTE_BIAS_SIGMA)."""
+    shade = _blur(level.photo, VOTE_BIAS_SIGMA / level.scale).reshape(3, -1)
+    w = level.shape[1]
+    return torch.index_select(shade, 1, level.ty * w + level.tx) - torch.index_select(shade, 1, sy * w + sx)
 
 
 def _revote(level: _Level, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor | None) -> None:
@@ -739,7 +757,8 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
         previous = level
     if previous is None or sy is None:
         raise ValueError("the texture stage needs a patch of known pixels outside the hole and the excluded area")
-    previous.photo[:, previous.hy, previous.hx] = _vote(previous, sy, sx, dist, VOTE_RADIUS, VOTE_QUANTILE)
+    previous.photo[:, previous.hy, previous.hx] = _vote(previous, sy, sx, dist, VOTE_RADIUS, VOTE_QUANTILE,
+                                                        bias=_shade_bias(previous, sy, sx))
     return _result(previous, sy, sx, hole.shape)
 
 

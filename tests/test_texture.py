@@ -203,6 +203,23 @@ def test_a_blurry_guide_becomes_sharp(real_photo) -> None:
     assert after > 0.95
 
 
+def test_copies_from_elsewhere_in_a_gradient_take_the_shade_where_they_land() -> None:
+    """Sky-like: a vertical ramp (63-210 grey levels over 160 rows) with grain, a 12 x 80 hole, and the rows of its
+    own shade excluded (what the exclude brush does), so every copy comes from higher or lower. Each copy is shifted
+    to the shade around where it lands: hole L1 2.5-2.6 levels, the grain's; without that shift 20.2, a patchwork
+    of lighter and darker blocks."""
+    rng = np.random.default_rng(1)
+    rows = np.linspace(90, 210, 160)[:, None, None]
+    grain = cv2.GaussianBlur(rng.normal(0, 6, (160, 160)), (0, 0), 0.8)[..., None]
+    photo = np.clip(rows * np.array([0.7, 0.85, 1.0]) + grain, 0, 255).astype(np.uint8)
+    hole = box(photo.shape[:2], 74, 86, 40, 120)
+    exclude = box(photo.shape[:2], 50, 110, 0, 160) & ~hole
+    guide = cv2.GaussianBlur(photo, (0, 0), 4)
+    for seed in range(2):
+        filled = synthesize(photo, hole, guide, exclude=exclude, seed=seed).image
+        assert np.abs(filled[hole] - photo[hole]).mean() < 5.0
+
+
 def test_a_busy_region_stays_busy_next_to_a_flat_one_of_its_colour() -> None:
     """Left half grain (std 45 grey levels), right half flat, both the same mean colour; a hole in the grain and
     a flat guide. Matched on colours alone, the flat half fits a flat estimate best: measured sharpness 0.04,
