@@ -27,7 +27,8 @@ so what surrounds the hole picks the first sources, not the smooth estimate insi
 wall's courses through a stroke continue. Rounds at the coarser levels (six
 each) let the field settle before the finer levels copy from it. The final vote, after the last search, takes
 only the 3x3 nearest patches and lets the closest matches dominate, which keeps the result as sharp as its
-sources.
+sources; each copy is shifted there to the shade around where it lands (VOTE_BIAS_SIGMA), so pieces of a sky's
+gradient copied from higher or lower do not leave lighter and darker blocks.
 
 Patches are 15x15 pixels, PatchMatch's size: on the full-resolution photos, where a thin stroke crosses cables
 and pipes, they carry the structure through it that 7x7 patches broke. They are compared on every second pixel
@@ -196,11 +197,15 @@ def _pad(x: torch.Tensor, value: float | None = None) -> torch.Tensor:
     return F.pad(x, (RADIUS,) * 4, value=value)
 
 
+def depth_in_hole(hole: np.ndarray) -> np.ndarray:
+    """float32 [H, W]: each hole pixel's distance to the nearest known pixel (photo pixels); 0 outside."""
+    return cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)
+
+
 def _level_count(hole: np.ndarray) -> int:
     """Levels so that halving alone would bring the hole's deepest pixel within COARSEST_THICKNESS pixels of its
     border; the shrinking pyramid's kernel closes thin strokes sooner, and levels left without a hole are skipped."""
-    inside = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)
-    thickness = float(inside.max())
+    thickness = float(depth_in_hole(hole).max())
     levels = 1 + max(0, int(math.ceil(math.log2(max(thickness, 1.0) / COARSEST_THICKNESS))))
     side = min(hole.shape)
     while levels > 1 and side / 2 ** (levels - 1) < MIN_LEVEL_SIDE:

@@ -17,7 +17,7 @@ import numpy as np
 from .model.grid import MATCHING_CELL
 from .regions import merge_overlapping
 from .seams import level_colours, match_boundary, membrane
-from .texture import PATCH, RADIUS, TextureSettings, synthesize, texture_features
+from .texture import PATCH, RADIUS, TextureSettings, depth_in_hole, synthesize, texture_features
 
 RoundCallback = Callable[[float], None]
 # Network pixels: coarser than this the fill keeps the network's colours, finer it takes the synthesis's detail.
@@ -121,11 +121,6 @@ def attention_offsets_in_pixels(guide: RegionGuide) -> np.ndarray:
     cell_px = MATCHING_CELL / guide.scale
     per_pixel = guide.offsets[:, rows[:, None], cols[None, :]].transpose(1, 2, 0)
     return np.round(per_pixel * cell_px).astype(np.int32)
-
-
-def depth_in_hole(hole: np.ndarray) -> np.ndarray:
-    """float32 [H, W]: each hole pixel's distance to the nearest known pixel (photo pixels); 0 outside."""
-    return cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)
 
 
 def network_trust(features: np.ndarray, inside: np.ndarray, trust_distance: float) -> np.ndarray:
