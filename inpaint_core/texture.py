@@ -88,6 +88,17 @@ ITERATION_VOTE_QUANTILE = 0.5   # the votes between searches: a milder weighting
 ITERATION_VOTE_RADIUS = RADIUS  # ... from the patches that cover a pixel,
 ITERATION_VOTE_STEP = 3    # ... centred on every third row and column (25 of 225)
 TEXTURE_WINDOW = 4.0       # photo pixels: the blur over which gradient magnitudes become texture features
+# Each level above the photo's own weighs the texture features by this factor less than the next finer one. The
+# features are the photo's gradient magnitudes at its own resolution at every level, while a coarser level's
+# patches are averages in which fine texture cancels: their differences shrink level by level, and at one weight
+# the texture term outweighed the patches' look at the coarse levels, where sources were then picked by busy-ness,
+# the field came out incoherent and the votes blurred (a rock removed from a meadow of the 8 MP Picos photo came
+# back as a smooth green blob: context sharpness 0.35-0.51 for seeds 0-2, with this factor 0.62-0.71). Against one
+# weight at every level: eval512 strokes hole L1 7.41 -> 7.40 %, 19.42 -> 19.43 dB, GMSD 0.0976 -> 0.0974; eval 256
+# centre Table-1 3.03 -> 3.02 %, 22.13 -> 22.15 dB, GMSD 0.2574 -> 0.2581 (PatchMatch 0.2589); 28 512-crops of the
+# large photos 3.88 -> 3.90 %, 25.20 -> 25.16 dB, GMSD 0.0674 -> 0.0681. At 0.25: the meadow 0.68-0.76, eval 256
+# GMSD 0.2589 (PatchMatch's); texture weight 1 at every level: the meadow 0.83, but GMSD 0.2611 and 0.0685.
+TEXTURE_WEIGHT_DECAY = 0.5
 # Levels above the photo's own with at most this many targets (all of a 512 photo's; a 10 MP photo's coarse ones),
 # at least this share of them with a known pixel (strokes, lines, small blobs: not a large hole's interior, which
 # the network shapes; with it, a 12 MP photo's pedestal became a smooth grey blob), first search this many rounds
@@ -114,8 +125,9 @@ class TextureSettings:
         (measured with 7x7 patches and the votes between searches at quantile 1). The
         network steers the start instead (the guide is the estimate where the hole outlasts the pyramid) and
         the composite's low frequencies (``texture_stage``).
-    texture_weight: weight of the texture features (same scale): how strongly a source must be as busy as the
-        hole's border says the hole is.
+    texture_weight: weight of the texture features (same scale) at the photo's own resolution, TEXTURE_WEIGHT_DECAY
+        times less at each coarser level: how strongly a source must be as busy as the hole's border says the hole
+        is.
     iterations_coarse / iterations_fine: search + vote rounds at every level above the photo's own resolution
         whose hole has at most COARSE_ROUNDS_HOLE pixels, and at the others.
     random_candidates: random-search samples per round, at radii halving from the level's size to 1 (at most
@@ -722,7 +734,8 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
         # sources would paint the photo's mean colour into a stroke that reappears here (a muddy streak).
         if previous is not None:
             _revote(level, sy, sx, torch.where(carried, 0.0, math.inf))
-        desc = _Descriptors(level, _principal_basis(level, generator), guide_weight, settings.texture_weight)
+        desc = _Descriptors(level, _principal_basis(level, generator), guide_weight,
+                            settings.texture_weight * TEXTURE_WEIGHT_DECAY ** depth)
         dist = desc.distance(sy, sx)
         # The nearest allowed patch is often the best one for a thin stroke, and random search rarely finds it
         # on a large photo (the Wine photo's 20 px lines came out dark without it).
