@@ -2,6 +2,8 @@
 source outlines, in image coordinates (1 unit = 1 pixel); the evidence panels share the crosshair."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen, QTransform
@@ -34,10 +36,18 @@ class _BufferItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         image = self._image()
-        source = option.exposedRect.toAlignedRect().intersected(image.rect())
+        device_scale = painter.worldTransform().m11() * painter.device().devicePixelRatioF()
+        source = option.exposedRect.toAlignedRect()
+        if device_scale < 1.0:
+            # Zoomed out, a screen pixel spans several image pixels, and the edge of an exposed part (the box a
+            # fill rewrote) falls inside one: drawn from exactly that part, the edge pixel was only partly
+            # covered, and a line of the background showed along the box after every fill. A margin of one
+            # screen pixel covers it whole; the painter is clipped to the exposed region, so nothing else changes.
+            margin = math.ceil(1.0 / device_scale)
+            source = source.adjusted(-margin, -margin, margin, margin)
+        source = source.intersected(image.rect())
         if source.isEmpty():
             return
-        device_scale = painter.worldTransform().m11() * painter.device().devicePixelRatioF()
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, device_scale < 1.0)
         painter.drawImage(QRectF(source), image, QRectF(source))
 
