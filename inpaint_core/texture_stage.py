@@ -32,17 +32,17 @@ NETWORK_TRUST_DISTANCE = 32.0
 # a wall), where the network's broad shading adds nothing the copies lack but can add the faint lines of a
 # removed cable; trust in it grows linearly up to this busy-ness. Measured on eval512: no change in hole L1.
 NETWORK_TRUST_TEXTURE = 4.0
-# Near the border a coherent copy takes trust away: where the synthesis copied one piece of the photo (each
-# pixel's neighbours continuing its source: a pipe carried through a stroke) and that piece continues the border,
-# the copy is evidence of its own, and the network's broad shading there, often the same pipe broken into a smear,
-# would blur it. A copy starts taking trust at the first coherence below (0..1, the share of neighbours continuing
-# its source over COHERENCE_WINDOW network pixels) and takes all of it at the second; the cut reaches
+# Near the border a coherent copy takes trust away: where the synthesis copied one piece of the photo (each pixel's
+# neighbours continuing its source: a pipe carried through a stroke) and that piece continues the border, the copy is
+# evidence of its own, and the network's broad shading there, often the same pipe broken into a smear, would blur it.
+# A copy starts taking trust at the first of the COPY_TRUST_COHERENCE pair (coherence 0..1: the share of neighbours
+# continuing its source over COHERENCE_WINDOW network pixels) and takes all of it at the second; the cut reaches
 # COPY_TRUST_SPREAD network pixels around the copy, because the network smears a thin structure (a cable) over the
 # sky beside it too. In a thick hole it fades to nothing COPY_TRUST_REACH network pixels in: deep in a large hole a
-# coherent copy is one texture of many, and the network's broad shape the better guess. A thin hole (a stroke no
-# more than twice THIN_HOLE_HALF_WIDTH network pixels wide) is near its border throughout: a 44 px stroke across
-# the Bridge photo's cables at full size, seen by the network at 0.8, kept the network's smear of them as dark
-# halos beside the copied cables until its middle counted as near. Against the cut of 0.75 x coherence fading over
+# coherent copy is one texture of many, and the network's broad shape the better guess. A thin hole (a stroke no more
+# than twice THIN_HOLE_HALF_WIDTH network pixels wide) is near its border throughout: a 44 px stroke across the
+# Bridge photo's cables at full size, seen by the network at 0.8, kept the network's smear of them as dark halos
+# beside the copied cables until its middle counted as near. Against the cut of 0.75 x coherence fading over
 # COPY_TRUST_REACH everywhere: eval512 strokes hole PSNR 19.44 -> 19.42 dB, L1 7.40 -> 7.41 %, sharpness 0.40 ->
 # 0.41; 28 512-crops of the large photos 25.21 -> 25.20 dB, sharpness 0.48 -> 0.52; eval 256 centre unchanged.
 COPY_TRUST_COHERENCE = (0.6, 0.9)
