@@ -134,7 +134,8 @@ def test_a_rock_removed_from_a_meadow_comes_back_as_grass(inpainter) -> None:
     busy as the grass around it, not a smooth green blob (the network's fill alone is one). Context sharpness
     (the fill's gradient energy over the ring's) for seeds 0-2: 0.62-0.71; 0.35-0.51 while the texture features
     weighed as much at the coarse levels as at the photo's own (before TEXTURE_WEIGHT_DECAY)."""
-    photo = np.ascontiguousarray(read_image(LARGE_DIR / "picosdeeuropa_by_Aitzol_Berasategi.jpg").rgb[1100:2124, 1100:2124])
+    meadow = read_image(LARGE_DIR / "picosdeeuropa_by_Aitzol_Berasategi.jpg").rgb
+    photo = np.ascontiguousarray(meadow[1100:2124, 1100:2124])
     stroke = np.zeros(photo.shape[:2], np.uint8)
     cv2.line(stroke, (505, 500), (540, 540), 1, 120)
     hole = stroke > 0
