@@ -177,11 +177,12 @@ def near_border(inside: np.ndarray, scale: float) -> np.ndarray:
     return np.clip(np.maximum(fade, 2.0 - half_width / thin), 0.0, 1.0).astype(np.float32)
 
 
-def copy_trust_cut(coherence: np.ndarray, hole: np.ndarray, scale: float) -> np.ndarray:
+def copy_trust_cut(coherence: np.ndarray, scale: float) -> np.ndarray:
     """float32 [H, W] 0..1: the share of trust in the network a coherent copy takes (``coherence`` from
-    ``copy_coherence``), spread COPY_TRUST_SPREAD network pixels around it."""
+    ``copy_coherence``, 0 outside the hole, below the ramp's start), spread COPY_TRUST_SPREAD network pixels around
+    it."""
     low, high = COPY_TRUST_COHERENCE
-    cut = (np.clip((coherence - low) / (high - low), 0.0, 1.0) * hole).astype(np.float32)
+    cut = np.clip((coherence - low) / (high - low), 0.0, 1.0).astype(np.float32)
     side = _odd(COPY_TRUST_SPREAD / scale)
     return cv2.GaussianBlur(cv2.dilate(cut, np.ones((side, side), np.uint8)), (0, 0), side / 3)
 
@@ -246,7 +247,7 @@ def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback
                             init_offsets=init, seed=seed, settings=job.settings, device=device, on_round=progress,
                             features=features)
         coherence = copy_coherence(result.source_y, result.source_x, hole, _odd(COHERENCE_WINDOW / scale))
-        trust *= 1.0 - near_border(inside, scale) * copy_trust_cut(coherence, hole, scale)
+        trust *= 1.0 - near_border(inside, scale) * copy_trust_cut(coherence, scale)
         blend = network_lows_texture_highs(photo, hole, guide, result.image, NETWORK_BAND_SIGMA / scale, trust)
         fill = match_boundary(photo, blend, hole)
         pixels = np.clip(np.round(fill[hole]), 0, 255).astype(np.uint8)
