@@ -408,11 +408,20 @@ class _Descriptors:
         # is already pixel-major (a third of the time of a plain conv2d, transposed and concatenated, on a 4 MP
         # level).
         self.kernel = basis.view(DESCRIPTOR_SIZE, 3, TAPS, TAPS).contiguous(memory_format=torch.channels_last)
-        dense = F.conv2d(level.photo[None].contiguous(memory_format=torch.channels_last), self.kernel,
-                         padding=RADIUS, dilation=PATCH_STEP)
-        pixels = level.photo.shape[1] * level.photo.shape[2]
-        self.sources = torch.empty(pixels, self.width, dtype=dense.dtype, device=dense.device)
-        self.sources[:, :DESCRIPTOR_SIZE] = dense[0].permute(1, 2, 0).reshape(pixels, DESCRIPTOR_SIZE)
+        h, w = level.shape
+        pixels = h * w
+        self.sources = torch.empty(pixels, self.width, dtype=level.photo.dtype, device=level.photo.device)
+        # In bands of rows, each convolved with its RADIUS rows above and below (zeros beyond the level, as a
+        # padded convolution of the whole level): the dense output of a whole 10 MP level (0.7 GB) never exists
+        # beside the table, which was the texture stage's peak memory.
+        band = max(1, DISTANCE_CHUNK // w)
+        for top in range(0, h, band):
+            bottom = min(top + band, h)
+            above, below = max(0, top - RADIUS), min(h, bottom + RADIUS)
+            rows = F.pad(level.photo[None, :, above:below], (RADIUS, RADIUS, RADIUS - (top - above),
+                                                             RADIUS - (below - bottom)))
+            dense = F.conv2d(rows.contiguous(memory_format=torch.channels_last), self.kernel, dilation=PATCH_STEP)
+            self.sources[top * w:bottom * w, :DESCRIPTOR_SIZE] = dense[0].permute(1, 2, 0).flatten(0, 1)
         self.sources[:, DESCRIPTOR_SIZE:DESCRIPTOR_SIZE + 2] = (self.texture * level.texture).reshape(2, pixels).T
         if self.width > DESCRIPTOR_SIZE + 2:
             self.sources[:, DESCRIPTOR_SIZE + 2:] = (self.guide * level.low).reshape(3, pixels).T
@@ -692,10 +701,12 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
     def tensor(a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(a)).to(device)
 
-    photo_t = tensor(np.asarray(photo, np.float32)).permute(2, 0, 1).contiguous()
-    guide_t = tensor(np.asarray(guide, np.float32)).permute(2, 0, 1).contiguous()
+    # The network's fill is the first estimate in the hole, made in one copy: each copy of a 10 MP box is 0.13 GB,
+    # and the stage's peak memory is reached at its finest level, while these are alive.
+    estimate = np.where(hole[..., None], np.asarray(guide, np.float32), np.asarray(photo, np.float32))
+    photo_t = tensor(estimate).permute(2, 0, 1).contiguous()
+    del estimate
     hole_t, blocked_t = tensor(hole), tensor(blocked)
-    photo_t = torch.where(hole_t[None], guide_t, photo_t)  # the network's fill is the first estimate
 
     levels = _level_count(hole)
     # Texture features come from the photo's own resolution at every level: a coarse level still knows which
@@ -703,6 +714,7 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
     features_t = (_texture_features(photo_t, hole_t) if features is None
                   else tensor(np.asarray(features, np.float32)).permute(2, 0, 1).contiguous())
     pyramid = _shrinking_pyramid(photo_t, hole_t, blocked_t, features_t, levels)
+    del photo_t, features_t  # held by the pyramid, whose levels are let go as they are made (below)
 
     # Progress in units of level pixels x rounds: a level has a quarter of the pixels of the next finer one.
     # Coarser levels get more rounds (the field settles there before the finer levels copy from it), except
@@ -716,23 +728,27 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
     sy = sx = None
     previous: _Level | None = None
     for depth in reversed(range(levels)):
-        p, m, b, t = pyramid[depth]
         fraction = 0.0 if levels == 1 else depth / (levels - 1)
         guide_weight = _level_weight(settings.guide_coarse, settings.guide_fine, fraction)
-        level = _make_level(p.clone(), m, b, t.clone(), scale=2 ** depth, guided=guide_weight > 0)
+        level = _make_level(*pyramid[depth], scale=2 ** depth, guided=guide_weight > 0)  # padded copies
+        pyramid[depth] = None
         if len(level.vy) == 0 or len(level.ty) == 0:  # no whole known patch, or the hole has vanished: finer
             done += work[depth]
             continue
-        if previous is None or sy is None:
+        first = previous is None or sy is None
+        if first:
             sy, sx = _initial_field(level, init_offsets, generator)
         else:
             sy, sx, carried = _upsample_field(previous, level, sy, sx, generator)
+        # The coarser level and its tables go before this level's are made (a quarter of these: 0.3 GB on a
+        # 10 MP box).
+        previous = desc = known_part = None
         # The first level searches against the pyramid's own estimate: what the known pixels around a thin
         # stroke say continues through it, the guide deep inside a large hole. Below, the carried-over field is
         # voted into the estimate first: the finer photo's pixels at those sources, not an upsampled blur. The
         # descriptors then describe that estimate. Patches with no carried match do not vote: their random
         # sources would paint the photo's mean colour into a stroke that reappears here (a muddy streak).
-        if previous is not None:
+        if not first:
             _revote(level, sy, sx, torch.where(carried, 0.0, math.inf))
         desc = _Descriptors(level, _principal_basis(level, generator), guide_weight,
                             settings.texture_weight * TEXTURE_WEIGHT_DECAY ** depth)
@@ -755,7 +771,7 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
             desc.targets = desc.hole_descriptors()
             dist = desc.distance(sy, sx)
         for round_ in range(rounds[depth]):
-            if depth > 0 or previous is None:
+            if depth > 0 or first:
                 _search(desc, sy, sx, dist, settings.random_candidates, generator)
             elif round_ == 0:
                 _search(desc, sy, sx, dist, settings.random_candidates, generator, radius=FINEST_SEARCH_RADIUS)
