@@ -163,8 +163,7 @@ class _Level:
                               # when the guide term is off
     texture: torch.Tensor    # [2, H + 2R, W + 2R] texture features; in the hole, those its border predicts
     valid: torch.Tensor      # bool [H + 2R, W + 2R]: allowed source patch centres
-    vy: torch.Tensor         # int64 [S] the allowed source centres as a list (random candidates, PCA samples)
-    vx: torch.Tensor
+    allowed: torch.Tensor    # int64 [S] the allowed source centres as flat indices (random candidates, PCA samples)
     index: torch.Tensor      # int64 [H + 2R, W + 2R]: target number at a target patch centre, -1 elsewhere
     ty: torch.Tensor         # int64 [N] target patch centres: every patch that overlaps the hole (padded coords)
     tx: torch.Tensor
@@ -272,8 +271,8 @@ def _make_level(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.Tensor, 
     index = torch.full(hole_p.shape, -1, dtype=torch.int64, device=photo.device)
     index[ty, tx] = torch.arange(ty.numel(), device=photo.device)
     hy, hx = torch.nonzero(hole_p, as_tuple=True)
-    vy, vx = torch.nonzero(~touched, as_tuple=True)
-    return _Level(photo=_pad(photo), low=low, texture=_pad(texture), valid=~touched, vy=vy, vx=vx,
+    allowed = torch.nonzero((~touched).reshape(-1)).squeeze(1)  # one list, not a (row, column) pair: half the bytes
+    return _Level(photo=_pad(photo), low=low, texture=_pad(texture), valid=~touched, allowed=allowed,
                   index=index, ty=ty, tx=tx, hy=hy, hx=hx, scale=scale)
 
 
@@ -376,9 +375,9 @@ def _patches_at(image: torch.Tensor, y: torch.Tensor, x: torch.Tensor) -> torch.
 
 def _principal_basis(level: _Level, generator: torch.Generator) -> torch.Tensor:
     """[DESCRIPTOR_SIZE, 3 * TAPS * TAPS]: the leading principal components of the level's source patches."""
-    vy, vx = level.vy, level.vx
-    pick = torch.randint(len(vy), (min(PCA_SAMPLES, len(vy)),), generator=generator, device=vy.device)
-    samples = _patches_at(level.photo, vy[pick], vx[pick]).double()
+    count = len(level.allowed)
+    pick = torch.randint(count, (min(PCA_SAMPLES, count),), generator=generator, device=level.allowed.device)
+    samples = _patches_at(level.photo, *_allowed_at(level, pick)).double()
     samples -= samples.mean(dim=0)
     _, vectors = torch.linalg.eigh(samples.T @ samples)
     return vectors[:, -DESCRIPTOR_SIZE:].T.contiguous().float()
@@ -538,10 +537,16 @@ class _KnownPartDistance:
 
 
 # -- search and vote --------------------------------------------------------------------------------------------
+def _allowed_at(level: _Level, pick: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(rows, columns) of the allowed source centres numbered ``pick``."""
+    flat = level.allowed[pick]
+    w = level.shape[1]
+    return torch.div(flat, w, rounding_mode="floor"), flat % w
+
+
 def _random_valid(level: _Level, count: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    vy, vx = level.vy, level.vx
-    pick = torch.randint(len(vy), (count,), generator=generator, device=vy.device)
-    return vy[pick], vx[pick]
+    pick = torch.randint(len(level.allowed), (count,), generator=generator, device=level.allowed.device)
+    return _allowed_at(level, pick)
 
 
 def _nearest_valid(level: _Level) -> tuple[torch.Tensor, torch.Tensor]:
@@ -549,9 +554,10 @@ def _nearest_valid(level: _Level) -> tuple[torch.Tensor, torch.Tensor]:
     valid = level.valid.cpu().numpy()
     _, label = cv2.distanceTransformWithLabels((~valid).view(np.uint8), cv2.DIST_L2, 5,
                                                labelType=cv2.DIST_LABEL_PIXEL)
-    zy, zx = np.nonzero(valid)  # labels number the allowed pixels in this (row-major) order, from 1
-    nearest = label[level.ty.cpu().numpy(), level.tx.cpu().numpy()] - 1  # read at the targets only
-    return (torch.from_numpy(zy[nearest]).to(level.ty.device), torch.from_numpy(zx[nearest]).to(level.ty.device))
+    # Labels number the allowed pixels in row-major order, from 1; read at the targets only.
+    nearest = np.flatnonzero(valid)[label[level.ty.cpu().numpy(), level.tx.cpu().numpy()] - 1]
+    zy, zx = np.divmod(nearest, valid.shape[1])
+    return torch.from_numpy(zy).to(level.ty.device), torch.from_numpy(zx).to(level.ty.device)
 
 
 def _improve(desc: _Descriptors | _KnownPartDistance, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor,
@@ -705,7 +711,7 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
     # and the stage's peak memory is reached at its finest level, while these are alive.
     estimate = np.where(hole[..., None], np.asarray(guide, np.float32), np.asarray(photo, np.float32))
     photo_t = tensor(estimate).permute(2, 0, 1).contiguous()
-    del estimate
+    del estimate, guide  # the caller's guide is often a temporary: let it go too
     hole_t, blocked_t = tensor(hole), tensor(blocked)
 
     levels = _level_count(hole)
@@ -732,7 +738,7 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
         guide_weight = _level_weight(settings.guide_coarse, settings.guide_fine, fraction)
         level = _make_level(*pyramid[depth], scale=2 ** depth, guided=guide_weight > 0)  # padded copies
         pyramid[depth] = None
-        if len(level.vy) == 0 or len(level.ty) == 0:  # no whole known patch, or the hole has vanished: finer
+        if len(level.allowed) == 0 or len(level.ty) == 0:  # no whole known patch, or the hole has vanished: finer
             done += work[depth]
             continue
         first = previous is None or sy is None
@@ -750,12 +756,14 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
         # sources would paint the photo's mean colour into a stroke that reappears here (a muddy streak).
         if not first:
             _revote(level, sy, sx, torch.where(carried, 0.0, math.inf))
+        # The nearest allowed patch is often the best one for a thin stroke, and random search rarely finds it
+        # on a large photo (the Wine photo's 20 px lines came out dark without it). Found before the source
+        # table is made: its distance transform's buffers then never sit beside the table.
+        nearest = _nearest_valid(level)
         desc = _Descriptors(level, _principal_basis(level, generator), guide_weight,
                             settings.texture_weight * TEXTURE_WEIGHT_DECAY ** depth)
         dist = desc.distance(sy, sx)
-        # The nearest allowed patch is often the best one for a thin stroke, and random search rarely finds it
-        # on a large photo (the Wine photo's 20 px lines came out dark without it).
-        _improve(desc, sy, sx, dist, *_nearest_valid(level))
+        _improve(desc, sy, sx, dist, *nearest)
         # Matched first on what surrounds the hole, not on the smooth estimate in it: a pipe under a blob and a
         # wall's courses through a stroke continue (eval512 strokes hole L1 7.46 -> 7.43 %, 512 crops of the
         # large photos 24.90 -> 25.10 dB; at the photo's own resolution too slow for what it added).
@@ -791,6 +799,7 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
         previous = level
     if previous is None or sy is None:
         raise ValueError("the texture stage needs a patch of known pixels outside the hole and the excluded area")
+    desc = known_part = None  # the finest level's source table (1.5 GB on a 21 MP box) is not voted from
     previous.photo[:, previous.hy, previous.hx] = _vote(previous, sy, sx, dist, VOTE_RADIUS, VOTE_QUANTILE,
                                                         bias=_shade_bias(previous, sy, sx))
     return _result(previous, sy, sx, hole.shape)
