@@ -416,11 +416,7 @@ class _Descriptors:
         band = max(1, DISTANCE_CHUNK // w)
         for top in range(0, h, band):
             bottom = min(top + band, h)
-            above, below = max(0, top - RADIUS), min(h, bottom + RADIUS)
-            rows = F.pad(level.photo[None, :, above:below], (RADIUS, RADIUS, RADIUS - (top - above),
-                                                             RADIUS - (below - bottom)))
-            dense = F.conv2d(rows.contiguous(memory_format=torch.channels_last), self.kernel, dilation=PATCH_STEP)
-            self.sources[top * w:bottom * w, :DESCRIPTOR_SIZE] = dense[0].permute(1, 2, 0).flatten(0, 1)
+            self.sources[top * w:bottom * w, :DESCRIPTOR_SIZE] = self._band_projections(top, bottom, 0, w)
         self.sources[:, DESCRIPTOR_SIZE:DESCRIPTOR_SIZE + 2] = (self.texture * level.texture).reshape(2, pixels).T
         if self.width > DESCRIPTOR_SIZE + 2:
             self.sources[:, DESCRIPTOR_SIZE + 2:] = (self.guide * level.low).reshape(3, pixels).T
@@ -439,6 +435,18 @@ class _Descriptors:
             low = torch.index_select(lv.low.reshape(3, -1), 1, centres)
             targets[:, DESCRIPTOR_SIZE + 2:] = (self.guide * low).T
         return targets
+
+    def _band_projections(self, top: int, bottom: int, x0: int, x1: int) -> torch.Tensor:
+        """[(bottom - top) * (x1 - x0), DESCRIPTOR_SIZE] the projections of the patches centred in rows top..bottom,
+        columns x0..x1 (row-major): one convolution of that band with the RADIUS pixels around it, zeros beyond
+        the level (as a padded convolution of the whole level)."""
+        h, w = self.level.shape
+        above, below = max(0, top - RADIUS), min(h, bottom + RADIUS)
+        left, right = max(0, x0 - RADIUS), min(w, x1 + RADIUS)
+        band = F.pad(self.level.photo[None, :, above:below, left:right],
+                     (RADIUS - (x0 - left), RADIUS - (right - x1), RADIUS - (top - above), RADIUS - (below - bottom)))
+        dense = F.conv2d(band.contiguous(memory_format=torch.channels_last), self.kernel, dilation=PATCH_STEP)
+        return dense[0].permute(1, 2, 0).reshape(-1, DESCRIPTOR_SIZE)
 
     def _projections(self) -> torch.Tensor:
         """[N, DESCRIPTOR_SIZE] the target patches' projections on the basis.
@@ -459,10 +467,7 @@ class _Descriptors:
             for top in range(y0, y1, band):
                 bottom = min(top + band, y1)
                 first, last = (int(i) for i in torch.searchsorted(ty, torch.tensor([top, bottom], device=ty.device)))
-                crop = lv.photo[:, top - RADIUS:bottom + RADIUS, x0 - RADIUS:x1 + RADIUS]
-                dense = F.conv2d(crop[None].contiguous(memory_format=torch.channels_last), self.kernel,
-                                 dilation=PATCH_STEP)[0]
-                rows = dense.permute(1, 2, 0).reshape(-1, DESCRIPTOR_SIZE)
+                rows = self._band_projections(top, bottom, x0, x1)
                 out[first:last] = torch.index_select(rows, 0, (ty[first:last] - top) * (x1 - x0) + tx[first:last] - x0)
             return out
         centres = ty * w + tx

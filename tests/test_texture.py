@@ -216,7 +216,7 @@ print(json.dumps({"bytes_per_pixel": (peak_resident_mb() - before) * 2 ** 20 / h
 @pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux's resettable peak memory")
 def test_two_lines_and_a_blob_across_a_4_mp_box_cost_under_240_bytes_a_pixel() -> None:
     """Lines across a photo make the texture stage's box the whole photo; its peak memory grows with the box.
-    Measured on this 4.2 MP box in a fresh process: 172 bytes a pixel (a 10 MP photo with the eval's lines: 2.6 GB
+    Measured on this 4.2 MP box in a fresh process: 172-178 bytes a pixel (a 10 MP photo with the eval's lines: 2.6 GB
     at the stage's peak, all of the fill); 303 while the finest level's source table was convolved whole and the
     photo, its guide, the coarser level's tables and a distance transform's buffers were alive beside it (4.1 GB)."""
     proc = subprocess.run([sys.executable, "-c", SYNTHESIS_MEMORY], capture_output=True, text=True, cwd=REPO,
