@@ -19,83 +19,180 @@ import numpy as np
 _NEIGHBOURS = ((0, 1), (0, -1), (1, 0), (-1, 0))
 
 
-def _border_corrections(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray, continue_gradient: bool
-                        ) -> tuple[np.ndarray, np.ndarray]:
-    """(correction [H, W, 3] float32, weight [H, W] float32) at the hole's border pixels.
+def _border_corrections(photo: np.ndarray, hole: np.ndarray, ys: np.ndarray, xs: np.ndarray, fill: np.ndarray,
+                        continue_gradient: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, columns, corrections float32 [P, 3]) of the hole's border pixels, row-major; the hole's pixels are
+    (ys, xs) (``np.nonzero`` order), ``fill`` [N, 3] their values.
 
     For a border hole pixel p with a known 4-neighbour k = p + e, the target is photo(k) + (photo(k) -
     photo(k + e)) with ``continue_gradient`` (where k + e is known too), else photo(k); the correction is the
-    mean over p's known neighbours of target - fill(p)."""
+    mean over p's known neighbours of target - fill(p). Kept per hole pixel, not as images the size of the box:
+    a thin hole across a large photo touches a small part of it."""
     h, w = hole.shape
-    total = np.zeros((h, w, 3), np.float32)
-    count = np.zeros((h, w), np.float32)
-    ys, xs = np.nonzero(hole)
+    total = np.zeros((len(ys), 3), np.float32)
+    count = np.zeros(len(ys), np.float32)
     for dy, dx in _NEIGHBOURS:
         ky, kx = ys + dy, xs + dx
         ok = (ky >= 0) & (ky < h) & (kx >= 0) & (kx < w)
         ok[ok] &= ~hole[ky[ok], kx[ok]]
-        py, px, ky, kx = ys[ok], xs[ok], ky[ok], kx[ok]
+        at, ky, kx = np.flatnonzero(ok), ky[ok], kx[ok]
         target = photo[ky, kx].astype(np.float32)
         if continue_gradient:
             fy, fx = ky + dy, kx + dx
             beyond = (fy >= 0) & (fy < h) & (fx >= 0) & (fx < w)
             beyond[beyond] &= ~hole[fy[beyond], fx[beyond]]
             target[beyond] += target[beyond] - photo[fy[beyond], fx[beyond]].astype(np.float32)
-        # One neighbour direction names each hole pixel at most once, so plain indexed adds are exact here.
-        total[py, px] += target - fill[py, px]
-        count[py, px] += 1.0
-    # Only border pixels have a count: the division there, not over the whole (mostly zero) box.
-    by, bx = np.nonzero(count)
-    total[by, bx] /= count[by, bx, None]
-    return total, (count > 0).astype(np.float32)
+        total[at] += target - fill[at]
+        count[at] += 1.0
+    border = count > 0
+    return ys[border], xs[border], total[border] / count[border, None]
 
 
-def membrane(values: np.ndarray, weight: np.ndarray, region: np.ndarray) -> np.ndarray:
-    """Smoothly interpolate ``values`` (known where ``weight`` > 0) over ``region`` by push-pull."""
+# The 5-tap binomial kernel of OpenCV's pyrDown, by offset -2..2 (the 2-D kernel is its outer product).
+_PYR_TAPS = np.array([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0
+
+
+def _pyr_down_taps(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(coarse index [n, K], weight [n, K]): where each of n pixels along an axis lands in ``cv2.pyrDown``'s
+    output ((n + 1) // 2 pixels; OpenCV's default border, reflected without repeating the edge), and with what
+    weight; unused entries weigh 0 (K is 3 inside, more next to the edges of a short axis)."""
+    lands: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+    for c in range((n + 1) // 2):
+        for offset, tap in zip(range(-2, 3), _PYR_TAPS):
+            i = abs(2 * c + offset)
+            lands[i if i < n else 2 * (n - 1) - i].append((c, tap))
+    k = max(len(entries) for entries in lands)
+    coarse = np.zeros((n, k), np.int64)
+    weight = np.zeros((n, k))
+    for i, entries in enumerate(lands):
+        coarse[i, :len(entries)] = [c for c, _ in entries]
+        weight[i, :len(entries)] = [tap for _, tap in entries]
+    return coarse, weight
+
+
+def _scattered_pyr_down(shape: tuple[int, int], ys: np.ndarray, xs: np.ndarray, values: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """(4 * pyrDown(v), 4 * pyrDown(weight)) of the image that holds ``values`` [P, C] with weight 1 at the P
+    pixels (ys, xs) and zeros elsewhere, made from those pixels alone: the first step of ``membrane_at``'s
+    pyramid without images the size of the box."""
+    h, w = shape
+    rows, row_weight = _pyr_down_taps(h)
+    cols, col_weight = _pyr_down_taps(w)
+    ch, cw = (h + 1) // 2, (w + 1) // 2
+    flat = (rows[ys][:, :, None] * cw + cols[xs][:, None, :]).reshape(-1)
+    weight = 4.0 * (row_weight[ys][:, :, None] * col_weight[xs][:, None, :]).reshape(len(ys), -1)
+    # Summed over the coarse pixels the points reach only, then placed: a thin hole's border reaches few of them.
+    reached, slot = np.unique(flat, return_inverse=True)
+    sums = np.zeros((ch * cw, values.shape[1]), np.float32)
+    for c in range(values.shape[1]):
+        sums[reached, c] = np.bincount(slot, (weight * values[:, c:c + 1]).reshape(-1), len(reached))
+    coarse_weight = np.zeros(ch * cw, np.float32)
+    coarse_weight[reached] = np.bincount(slot, weight.reshape(-1), len(reached))
+    return sums.reshape(ch, cw, -1), coarse_weight.reshape(ch, cw)
+
+
+def membrane_at(values: np.ndarray, weight: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """float32 [N, C]: ``values`` ([H, W, C], C of 2 or more: OpenCV's pyramid drops a single channel's axis),
+    known where ``weight`` > 0, smoothly interpolated by push-pull and read at the N pixels (ys, xs) only."""
     if not weight.any():
-        return np.zeros_like(values)
-    levels = [(values * weight[..., None], weight)]
+        return np.zeros((len(ys), values.shape[2]), np.float32)
+    v, wt = values * weight[..., None], weight
+    if min(wt.shape) <= 2:  # no pyramid: the known mean, or where everything is known the values themselves
+        estimate = np.divide(v, wt[..., None], out=np.zeros_like(v), where=wt[..., None] > 1e-6)
+        if not (wt > 1e-6).all():
+            estimate[:] = v.sum(axis=(0, 1)) / max(float(wt.sum()), 1e-6)
+        return estimate[ys, xs].astype(np.float32)
+    # Sums, not means, of the finer level's values and weights: a coarse pixel next to a thin hole's border
+    # is as sure of its value as the border pixels under it, so weights must not fade level by level.
+    up = _pulled_at(4 * cv2.pyrDown(v), 4 * cv2.pyrDown(wt), wt.shape, ys, xs)
+    return _blend(v[ys, xs], wt[ys, xs], up)
+
+
+def membrane_of_points(shape: tuple[int, int], py: np.ndarray, px: np.ndarray, values: np.ndarray,
+                       ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """float32 [N, C]: ``membrane_at`` of an image of ``shape`` known only at the P pixels (py, px) (row-major,
+    ``values`` [P, C]), read at the N pixels (ys, xs) (row-major too), without images the size of ``shape``."""
+    if len(py) == 0:
+        return np.zeros((len(ys), values.shape[1]), np.float32)
+    if min(shape) <= 2:
+        image, weight = np.zeros((*shape, values.shape[1]), np.float32), np.zeros(shape, np.float32)
+        image[py, px], weight[py, px] = values, 1.0
+        return membrane_at(image, weight, ys, xs)
+    result = _pulled_at(*_scattered_pyr_down(shape, py, px, values), shape, ys, xs)
+    # A known pixel keeps its own value, as in membrane_at where its weight is 1.
+    width = shape[1]
+    asked, known = ys * width + xs, py * width + px
+    at = np.minimum(np.searchsorted(asked, known), len(asked) - 1)
+    hit = asked[at] == known
+    result[at[hit]] = values[hit]
+    return result
+
+
+def _pulled_at(v: np.ndarray, wt: np.ndarray, shape: tuple[int, int], ys: np.ndarray, xs: np.ndarray
+               ) -> np.ndarray:
+    """[N, C]: the push-pull estimate from the pyramid's level below the photo's (sums ``v``, weights ``wt``),
+    upsampled to ``shape`` and read at (ys, xs)."""
+    levels = [(v, wt)]
     while min(levels[-1][1].shape) > 2:
         v, wt = levels[-1]
-        # Sums, not means, of the finer level's values and weights: a coarse pixel next to a thin hole's border
-        # is as sure of its value as the border pixels under it, so weights must not fade level by level.
         levels.append((4 * cv2.pyrDown(v), 4 * cv2.pyrDown(wt)))
     v, wt = levels[-1]
     estimate = np.divide(v, wt[..., None], out=np.zeros_like(v), where=wt[..., None] > 1e-6)
     if not (wt > 1e-6).all():
         estimate[:] = v.sum(axis=(0, 1)) / max(float(wt.sum()), 1e-6)
-    result = np.zeros(values.shape, np.float32)
-    ys, xs = np.nonzero(region)
-    if len(levels) == 1:
-        result[ys, xs] = estimate[ys, xs]
-        return result
-    for v, wt in reversed(levels[1:-1]):
+    for v, wt in reversed(levels[:-1]):
         estimate = _blend(v, wt, cv2.resize(estimate, (wt.shape[1], wt.shape[0]), interpolation=cv2.INTER_LINEAR))
     # At the photo's own resolution only where it is asked for: a thin hole across a large photo is a small
-    # part of its box.
-    v, wt = levels[0]
-    up = cv2.resize(estimate, (wt.shape[1], wt.shape[0]), interpolation=cv2.INTER_LINEAR)
-    result[ys, xs] = _blend(v[ys, xs], wt[ys, xs], up[ys, xs])
-    return result
+    # part of its box, and a whole upsampled level of it cost a third of a second on a 10 MP box.
+    return _bilinear_at(estimate, shape, ys, xs)
+
+
+def _bilinear_at(image: np.ndarray, size: tuple[int, int], ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """[N, C]: ``image`` resized bilinearly to ``size`` (rows, columns) as ``cv2.resize`` does (pixel centres
+    aligned, edges clamped), read at pixels (ys, xs) only."""
+    def taps(at: np.ndarray, src: int, dst: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        position = (at + 0.5) * (src / dst) - 0.5
+        first = np.floor(position).astype(np.int64)
+        fraction = (position - first).astype(np.float32)
+        low = first < 0
+        high = first >= src - 1
+        fraction[low | high] = 0.0
+        first = np.clip(first, 0, src - 1)
+        return first, np.minimum(first + 1, src - 1), fraction[:, None]
+    y0, y1, fy = taps(ys, image.shape[0], size[0])
+    x0, x1, fx = taps(xs, image.shape[1], size[1])
+    top = image[y0, x0] * (1 - fx) + image[y0, x1] * fx
+    bottom = image[y1, x0] * (1 - fx) + image[y1, x1] * fx
+    return top * (1 - fy) + bottom * fy
 
 
 def _blend(v: np.ndarray, wt: np.ndarray, up: np.ndarray) -> np.ndarray:
-    """Where a level has enough weight of its own it keeps its average; elsewhere the coarser estimate."""
+    """Where a level has enough weight of its own it keeps its average; elsewhere the coarser estimate ``up``
+    (overwritten)."""
     own = np.divide(v, wt[..., None], out=np.zeros_like(v), where=wt[..., None] > 1e-6)
     alpha = np.clip(wt, 0.0, 1.0)[..., None]
-    return alpha * own + (1 - alpha) * up
+    # alpha * own + (1 - alpha) * up, in place (``up`` is the caller's temporary): at the level below a 10 MP
+    # box's each fresh image costs more than its arithmetic.
+    own *= alpha
+    up *= 1 - alpha
+    own += up
+    return own
 
 
-def match_boundary(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray) -> np.ndarray:
-    """The texture stage's ``fill`` (float32 [H, W, 3], meaningful in the hole) corrected to continue the photo
-    across the hole's border without a seam."""
-    correction, weight = _border_corrections(photo, fill, hole, continue_gradient=True)
-    return fill + membrane(correction, weight, hole)
+def match_boundary(photo: np.ndarray, hole: np.ndarray, fill: np.ndarray) -> np.ndarray:
+    """float32 [N, 3]: the texture stage's fill of the hole (``fill`` [N, 3], its pixels in ``np.nonzero`` order)
+    corrected to continue the photo across the hole's border without a seam."""
+    ys, xs = np.nonzero(hole)
+    py, px, correction = _border_corrections(photo, hole, ys, xs, fill, continue_gradient=True)
+    return fill + membrane_of_points(hole.shape, py, px, correction, ys, xs)
 
 
 def level_colours(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray) -> np.ndarray:
-    """``fill`` (float32 [H, W, 3]) with its colour level matched to the photo around the hole. For the network's
-    fill before it guides the synthesis: a lighter or darker cast along a removed object (its ghost) is taken
-    out."""
-    correction, weight = _border_corrections(photo, fill, hole, continue_gradient=False)
-    return fill + membrane(correction, weight, hole)
+    """``fill`` (float32 [H, W, 3]) with its colour level matched to the photo around the hole, in place (outside
+    the hole it is left as it is). For the network's fill before it guides the synthesis: a lighter or darker
+    cast along a removed object (its ghost) is taken out."""
+    ys, xs = np.nonzero(hole)
+    values = fill[ys, xs]
+    py, px, correction = _border_corrections(photo, hole, ys, xs, values, continue_gradient=False)
+    fill[ys, xs] = values + membrane_of_points(hole.shape, py, px, correction, ys, xs)
+    return fill

@@ -58,7 +58,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .seams import membrane
+from .seams import membrane_at
 
 PATCH = 15                 # patch side at every level (PatchMatch's radius 7)
 RADIUS = PATCH // 2
@@ -239,10 +239,10 @@ def _texture_features(photo: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
     sums = _blur(torch.stack([gx, gy, wx, wy]), TEXTURE_WINDOW)
     features = sums[:2] / sums[2:].clamp(min=1e-3)
     sure = (sums[2:].min(dim=0).values > 0.5).cpu().numpy()
-    values = features.permute(1, 2, 0).cpu().numpy()
-    inside = membrane(values, sure.astype(np.float32), ~sure)
-    filled = np.where(sure[..., None], values, inside)
-    return torch.from_numpy(np.ascontiguousarray(filled)).to(photo.device).permute(2, 0, 1).contiguous()
+    filled = np.ascontiguousarray(features.permute(1, 2, 0).cpu().numpy())
+    ys, xs = np.nonzero(~sure)
+    filled[ys, xs] = membrane_at(filled, sure.astype(np.float32), ys, xs)
+    return torch.from_numpy(filled).to(photo.device).permute(2, 0, 1).contiguous()
 
 
 def texture_features(photo: np.ndarray, hole: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ everything a re-run with another seed needs, so a variation costs only this stag
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -16,8 +17,8 @@ import numpy as np
 
 from .model.grid import MATCHING_CELL
 from .regions import merge_overlapping
-from .seams import level_colours, match_boundary, membrane
-from .texture import PATCH, RADIUS, TextureSettings, depth_in_hole, synthesize, texture_features
+from .seams import level_colours, match_boundary, membrane_at
+from .texture import PATCH, RADIUS, Synthesis, TextureSettings, depth_in_hole, synthesize, texture_features
 
 RoundCallback = Callable[[float], None]
 # Network pixels: coarser than this the fill keeps the network's colours, finer it takes the synthesis's detail.
@@ -119,15 +120,14 @@ class TextureJob:
 
 
 def attention_offsets_in_pixels(guide: RegionGuide) -> np.ndarray:
-    """int32 [h, w, 2] (dy, dx) in photo pixels: each photo pixel's attention argmax, from its matching cell."""
-    x0, y0, x1, y1 = guide.box
-    h, w = y1 - y0, x1 - x0
+    """int32 [n, 2] (dy, dx) in photo pixels at the n pixels the region owns (row-major): each one's attention
+    argmax, from its matching cell."""
+    ys, xs = np.nonzero(guide.owned)
     gh, gw = guide.offsets.shape[1:]
-    rows = np.minimum(((np.arange(h) + 0.5) * guide.scale // MATCHING_CELL).astype(int), gh - 1)
-    cols = np.minimum(((np.arange(w) + 0.5) * guide.scale // MATCHING_CELL).astype(int), gw - 1)
+    rows = np.minimum(((ys + 0.5) * guide.scale // MATCHING_CELL).astype(int), gh - 1)
+    cols = np.minimum(((xs + 0.5) * guide.scale // MATCHING_CELL).astype(int), gw - 1)
     cell_px = MATCHING_CELL / guide.scale
-    per_pixel = guide.offsets[:, rows[:, None], cols[None, :]].transpose(1, 2, 0)
-    return np.round(per_pixel * cell_px).astype(np.int32)
+    return np.round(guide.offsets[:, rows, cols].T * cell_px).astype(np.int32)
 
 
 def network_trust(features: np.ndarray, inside: np.ndarray, trust_distance: float) -> np.ndarray:
@@ -143,20 +143,25 @@ def copy_coherence(source_y: np.ndarray, source_x: np.ndarray, hole: np.ndarray,
     continues its own (the neighbour one step away copied the source pixel one step away), averaged over the
     hole pixels of a ``window`` x ``window`` box; 0 outside the hole."""
     h, w = hole.shape
-    continued = np.zeros((h, w), np.float32)
-    counted = np.zeros((h, w), np.float32)
+    ys, xs = np.nonzero(hole)
+    flat = ys * w + xs  # sorted: the hole's pixels are listed row-major
+    sy, sx = source_y[ys, xs], source_x[ys, xs]
+    continued = np.zeros(len(flat), np.float32)
+    counted = np.zeros(len(flat), np.float32)
     for dy, dx in ((0, 1), (1, 0)):
         # pairs (p, q = p + (dy, dx)) with both in the hole; each pair counts for both of its pixels
-        p = np.s_[:h - dy, :w - dx]
-        q = np.s_[dy:, dx:]
-        both = hole[p] & hole[q]
-        same = both & (source_y[q] == source_y[p] + dy) & (source_x[q] == source_x[p] + dx)
-        for sl in (p, q):
-            continued[sl] += same
-            counted[sl] += both
-    share = np.divide(continued, counted, out=np.zeros_like(continued), where=counted > 0)
+        inside = (ys + dy < h) & (xs + dx < w)
+        q = np.minimum(np.searchsorted(flat, flat + dy * w + dx), len(flat) - 1)
+        p = np.flatnonzero(inside & (flat[q] == flat + dy * w + dx))
+        q = q[p]
+        same = (sy[q] == sy[p] + dy) & (sx[q] == sx[p] + dx)
+        for at in (p, q):  # a pixel is in at most one pair per direction as p, and one as q
+            continued[at] += same
+            counted[at] += 1.0
+    share = np.zeros((h, w), np.float32)
+    share[ys, xs] = np.divide(continued, counted, out=np.zeros_like(continued), where=counted > 0)
     in_hole = hole.astype(np.float32)
-    total = cv2.boxFilter(share * in_hole, -1, (window, window), normalize=False)
+    total = cv2.boxFilter(share, -1, (window, window), normalize=False)
     area = cv2.boxFilter(in_hole, -1, (window, window), normalize=False)
     return np.where(hole, total / np.maximum(area, 1.0), 0.0).astype(np.float32)
 
@@ -190,10 +195,12 @@ def copy_trust_cut(coherence: np.ndarray, scale: float) -> np.ndarray:
 def trusted_guide(photo: np.ndarray, hole: np.ndarray, network: np.ndarray, trust: np.ndarray) -> np.ndarray:
     """float32 [H, W, 3]: what the synthesis should match in the hole: the network's fill where it is trusted,
     the surroundings smoothly interpolated (a membrane, no structure of its own) where it is not."""
-    known = photo.astype(np.float32)
-    around = membrane(known, (~hole).astype(np.float32), hole)
-    mixed = trust[..., None] * network + (1 - trust[..., None]) * around
-    return np.where(hole[..., None], mixed, known)
+    guide = photo.astype(np.float32)
+    ys, xs = np.nonzero(hole)
+    around = membrane_at(guide, (~hole).astype(np.float32), ys, xs)
+    t = trust[ys, xs, None]
+    guide[ys, xs] = t * network[ys, xs] + (1 - t) * around
+    return guide
 
 
 def network_lows_texture_highs(photo: np.ndarray, hole: np.ndarray, network: np.ndarray, synthesis: np.ndarray,
@@ -201,12 +208,50 @@ def network_lows_texture_highs(photo: np.ndarray, hole: np.ndarray, network: np.
     """float32 [H, W, 3]: in the hole, the network's fill blurred by ``sigma`` (photo pixels) plus the detail of
     the synthesis above that scale; both composited over the photo first, so the border blends alike. Where
     ``trust`` ([H, W], 0..1) is below 1, the broad shading moves from the network's to the synthesis's own."""
-    known = photo.astype(np.float32)
-    synth = np.where(hole[..., None], synthesis, known)
-    if trust is not None:
-        network = trust[..., None] * network + (1 - trust[..., None]) * synthesis
-    net = np.where(hole[..., None], network, known)
-    return cv2.GaussianBlur(net, (0, 0), sigma) + synth - cv2.GaussianBlur(synth, (0, 0), sigma)
+    ys, xs = np.nonzero(hole)
+    synth = photo.astype(np.float32)
+    synth[ys, xs] = synthesis[ys, xs]
+    net = photo.astype(np.float32)
+    if trust is None:
+        net[ys, xs] = network[ys, xs]
+    else:
+        t = trust[ys, xs, None]
+        net[ys, xs] = t * network[ys, xs] + (1 - t) * synthesis[ys, xs]
+    # In place: on a 10 MP box each fresh image costs more than the blur that fills it.
+    fill = cv2.GaussianBlur(net, (0, 0), sigma)
+    fill += synth
+    fill -= cv2.GaussianBlur(synth, (0, 0), sigma, dst=net)
+    return fill
+
+
+def composite_reach(scale: float) -> int:
+    """Photo pixels around the hole beyond which the composite in it no longer changes, for a group seen by the
+    network at ``scale`` (network pixels per photo pixel). Outside the hole the network's and the synthesis's
+    images are both the photo, and the coherence and the cut are 0, so only a filter's reflection off a nearer
+    edge could reach the hole: the band's blur (OpenCV's kernel reaches 4 sigma), the cut's blur after its
+    spread, or the coherence window. (near_border's dilation ignores the edge.)"""
+    side = _odd(COPY_TRUST_SPREAD / scale)
+    window = _odd(COHERENCE_WINDOW / scale)
+    return int(math.ceil(max(4 * NETWORK_BAND_SIGMA / scale, side // 2 + 4 * side / 3, window // 2))) + 2
+
+
+def composite_in_hole(photo: np.ndarray, hole: np.ndarray, network: np.ndarray, synthesis: Synthesis,
+                      trust: np.ndarray, inside: np.ndarray, scale: float, reach: int | None = None) -> np.ndarray:
+    """float32 [N, 3] at the hole's pixels (``np.nonzero`` order): the network's broad shading where it is
+    trusted (``trust`` from ``network_trust``, less where a coherent copy near the border takes it) under the
+    synthesis's detail. ``inside``: ``depth_in_hole``; ``scale``: network pixels per photo pixel.
+
+    Computed on the hole's bounding box grown by ``reach`` (default ``composite_reach``, on which it depends) only:
+    the group's box also holds the context the network saw, often several times the hole's area."""
+    rows, cols = np.flatnonzero(hole.any(axis=1)), np.flatnonzero(hole.any(axis=0))
+    reach = composite_reach(scale) if reach is None else reach
+    crop = np.s_[max(0, rows[0] - reach):rows[-1] + 1 + reach, max(0, cols[0] - reach):cols[-1] + 1 + reach]
+    hole = hole[crop]
+    coherence = copy_coherence(synthesis.source_y[crop], synthesis.source_x[crop], hole, _odd(COHERENCE_WINDOW / scale))
+    trust = trust[crop] * (1.0 - near_border(inside[crop], scale) * copy_trust_cut(coherence, scale))
+    blend = network_lows_texture_highs(photo[crop], hole, network[crop], synthesis.image[crop],
+                                       NETWORK_BAND_SIGMA / scale, trust)
+    return blend[hole]
 
 
 def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback | None = None
@@ -226,7 +271,7 @@ def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback
             x0, y0, x1, y1 = g.box
             sl = np.s_[y0 - gy0:y1 - gy0, x0 - gx0:x1 - gx0]
             guide[sl][g.owned] = g.fill[g.owned]
-            init[sl][g.owned] = attention_offsets_in_pixels(g)[g.owned]
+            init[sl][g.owned] = attention_offsets_in_pixels(g)
         exclude = None if job.exclude is None else job.exclude[gy0:gy1, gx0:gx1]
         share = hole.sum() / max(1, job.hole.sum())
 
@@ -246,11 +291,8 @@ def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback
         result = synthesize(photo, hole, trusted_guide(photo, hole, guide, trust), exclude=exclude,
                             init_offsets=init, seed=seed, settings=job.settings, device=device, on_round=progress,
                             features=features)
-        coherence = copy_coherence(result.source_y, result.source_x, hole, _odd(COHERENCE_WINDOW / scale))
-        trust *= 1.0 - near_border(inside, scale) * copy_trust_cut(coherence, scale)
-        blend = network_lows_texture_highs(photo, hole, guide, result.image, NETWORK_BAND_SIGMA / scale, trust)
-        fill = match_boundary(photo, blend, hole)
-        pixels = np.clip(np.round(fill[hole]), 0, 255).astype(np.uint8)
+        blend = composite_in_hole(photo, hole, guide, result, trust, inside, scale)
+        pixels = np.clip(np.round(match_boundary(photo, hole, blend)), 0, 255).astype(np.uint8)
         composite[gy0:gy1, gx0:gx1][hole] = pixels
         inside = result.source_y >= 0
         evidence.append(TextureSources(box=(gx0, gy0, gx1, gy1),
