@@ -13,6 +13,8 @@ photo); for the network's guide, the neighbour's colour (only its level matters)
 """
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -52,6 +54,7 @@ def _border_corrections(photo: np.ndarray, hole: np.ndarray, ys: np.ndarray, xs:
 _PYR_TAPS = np.array([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0
 
 
+@functools.lru_cache(maxsize=16)
 def _pyr_down_taps(n: int) -> tuple[np.ndarray, np.ndarray]:
     """(coarse index [n, K], weight [n, K]): where each of n pixels along an axis lands in ``cv2.pyrDown``'s
     output ((n + 1) // 2 pixels; OpenCV's default border, reflected without repeating the edge), and with what
@@ -67,6 +70,7 @@ def _pyr_down_taps(n: int) -> tuple[np.ndarray, np.ndarray]:
     for i, entries in enumerate(lands):
         coarse[i, :len(entries)] = [c for c, _ in entries]
         weight[i, :len(entries)] = [tap for _, tap in entries]
+    coarse.flags.writeable = weight.flags.writeable = False  # cached: shared by every call
     return coarse, weight
 
 
