@@ -10,41 +10,63 @@ matter for the seam) and added, so the fill keeps its own texture inside.
 What a border pixel should be: for the texture stage's fill, the photo's own gradient continued one pixel across
 the border (a step as large as the photo's steps there, so the border is neither a ridge nor smoother than the
 photo); for the network's guide, the neighbour's colour (only its level matters).
+
+A continued gradient is a guess, and along a dark line parallel to the border (a mortar joint beside a stroke) it
+overshoots far below anything around it; spread over the hole as it was, that painted a dark band through the
+whole stroke. So the correction is exact on the border only and fades within a few pixels (DETAIL_FADE) into a
+broad one (smoothed along the border over BROAD_LEVELS pyramid levels, as the low band of multi-band blending,
+Burt & Adelson 1983) made from a limited continuation: the gradient only where the next step out agrees in sign,
+and then the smaller of the two (minmod), which creates no new extremes.
 """
 from __future__ import annotations
 
 import functools
+from typing import Literal
 
 import cv2
 import numpy as np
 
 _NEIGHBOURS = ((0, 1), (0, -1), (1, 0), (-1, 0))
+BROAD_LEVELS = 3           # the broad band of a correction: smoothed along the border over 2^3 = 8 pixels
+DETAIL_FADE = 2.0          # photo pixels over which the rest of the correction fades into the hole
+
+
+def _known(hole: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """bool: which of the pixels (ys, xs) lie in the photo and outside the hole."""
+    h, w = hole.shape
+    ok = (ys >= 0) & (ys < h) & (xs >= 0) & (xs < w)
+    ok[ok] &= ~hole[ys[ok], xs[ok]]
+    return ok
 
 
 def _border_corrections(photo: np.ndarray, hole: np.ndarray, ys: np.ndarray, xs: np.ndarray, fill: np.ndarray,
-                        continue_gradient: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                        target: Literal["level", "continued", "limited"]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(rows, columns, corrections float32 [P, 3]) of the hole's border pixels, row-major; the hole's pixels are
     (ys, xs) (``np.nonzero`` order), ``fill`` [N, 3] their values.
 
-    For a border hole pixel p with a known 4-neighbour k = p + e, the target is photo(k) + (photo(k) -
-    photo(k + e)) with ``continue_gradient`` (where k + e is known too), else photo(k); the correction is the
-    mean over p's known neighbours of target - fill(p). Kept per hole pixel, not as images the size of the box:
-    a thin hole across a large photo touches a small part of it."""
-    h, w = hole.shape
+    For a border hole pixel p with a known 4-neighbour k = p + e, the target is photo(k) ("level"), photo(k) +
+    (photo(k) - photo(k + e)) where k + e is known ("continued"), or photo(k) plus the minmod of that step and
+    the next one out, photo(k + e) - photo(k + 2e), where both are known ("limited"); the correction is the mean
+    over p's known neighbours of target - fill(p). Kept per hole pixel, not as images the size of the box: a thin
+    hole across a large photo touches a small part of it."""
     total = np.zeros((len(ys), 3), np.float32)
     count = np.zeros(len(ys), np.float32)
     for dy, dx in _NEIGHBOURS:
         ky, kx = ys + dy, xs + dx
-        ok = (ky >= 0) & (ky < h) & (kx >= 0) & (kx < w)
-        ok[ok] &= ~hole[ky[ok], kx[ok]]
+        ok = _known(hole, ky, kx)
         at, ky, kx = np.flatnonzero(ok), ky[ok], kx[ok]
-        target = photo[ky, kx].astype(np.float32)
-        if continue_gradient:
-            fy, fx = ky + dy, kx + dx
-            beyond = (fy >= 0) & (fy < h) & (fx >= 0) & (fx < w)
-            beyond[beyond] &= ~hole[fy[beyond], fx[beyond]]
-            target[beyond] += target[beyond] - photo[fy[beyond], fx[beyond]].astype(np.float32)
-        total[at] += target - fill[at]
+        value = photo[ky, kx].astype(np.float32)
+        goal = value.copy()
+        if target == "continued":
+            beyond = _known(hole, ky + dy, kx + dx)
+            goal[beyond] += value[beyond] - photo[ky[beyond] + dy, kx[beyond] + dx]
+        elif target == "limited":
+            beyond = _known(hole, ky + dy, kx + dx) & _known(hole, ky + 2 * dy, kx + 2 * dx)
+            outer = photo[ky[beyond] + dy, kx[beyond] + dx].astype(np.float32)
+            near = value[beyond] - outer
+            far = outer - photo[ky[beyond] + 2 * dy, kx[beyond] + 2 * dx]
+            goal[beyond] += np.where(near * far > 0, np.sign(near) * np.minimum(np.abs(near), np.abs(far)), 0.0)
+        total[at] += goal - fill[at]
         count[at] += 1.0
     border = count > 0
     return ys[border], xs[border], total[border] / count[border, None]
@@ -113,16 +135,20 @@ def membrane_at(values: np.ndarray, weight: np.ndarray, ys: np.ndarray, xs: np.n
 
 
 def membrane_of_points(shape: tuple[int, int], py: np.ndarray, px: np.ndarray, values: np.ndarray,
-                       ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+                       ys: np.ndarray, xs: np.ndarray, broad_levels: int = 0) -> np.ndarray:
     """float32 [N, C]: ``membrane_at`` of an image of ``shape`` known only at the P pixels (py, px) (row-major,
-    ``values`` [P, C]), read at the N pixels (ys, xs) (row-major too), without images the size of ``shape``."""
+    ``values`` [P, C]), read at the N pixels (ys, xs) (row-major too), without images the size of ``shape``.
+    ``broad_levels`` > 0: its broad band only, the pyramid's levels finer than that (2^broad_levels pixels) adding
+    none of their own values, so the known pixels too read their neighbourhood's smoothed value."""
     if len(py) == 0:
         return np.zeros((len(ys), values.shape[1]), np.float32)
     if min(shape) <= 2:
         image, weight = np.zeros((*shape, values.shape[1]), np.float32), np.zeros(shape, np.float32)
         image[py, px], weight[py, px] = values, 1.0
         return membrane_at(image, weight, ys, xs)
-    result = _pulled_at(*_scattered_pyr_down(shape, py, px, values), shape, ys, xs)
+    result = _pulled_at(*_scattered_pyr_down(shape, py, px, values), shape, ys, xs, broad_levels)
+    if broad_levels > 0:
+        return result
     # A known pixel keeps its own value, as in membrane_at where its weight is 1.
     width = shape[1]
     asked, known = ys * width + xs, py * width + px
@@ -132,10 +158,11 @@ def membrane_of_points(shape: tuple[int, int], py: np.ndarray, px: np.ndarray, v
     return result
 
 
-def _pulled_at(v: np.ndarray, wt: np.ndarray, shape: tuple[int, int], ys: np.ndarray, xs: np.ndarray
-               ) -> np.ndarray:
+def _pulled_at(v: np.ndarray, wt: np.ndarray, shape: tuple[int, int], ys: np.ndarray, xs: np.ndarray,
+               broad_levels: int = 0) -> np.ndarray:
     """[N, C]: the push-pull estimate from the pyramid's level below the photo's (sums ``v``, weights ``wt``),
-    upsampled to ``shape`` and read at (ys, xs)."""
+    upsampled to ``shape`` and read at (ys, xs); levels finer than ``broad_levels`` only upsample the coarser
+    estimate."""
     levels = [(v, wt)]
     while min(levels[-1][1].shape) > 2:
         v, wt = levels[-1]
@@ -150,8 +177,10 @@ def _pulled_at(v: np.ndarray, wt: np.ndarray, shape: tuple[int, int], ys: np.nda
     # lower at 256 (centre hole, texture seeds 0-2) and 0.05 dB at 512 (strokes), 0.02 dB higher on 512 crops
     # of the large photos, with no visible change in the object crops: left as it is, the stage's balance was
     # measured with it.
-    for v, wt in reversed(levels[:-1]):
-        estimate = _blend(v, wt, cv2.resize(estimate, (wt.shape[1], wt.shape[0]), interpolation=cv2.INTER_LINEAR))
+    for level in reversed(range(1, len(levels))):  # levels[i] is the pyramid's level i + 1
+        v, wt = levels[level - 1]
+        up = cv2.resize(estimate, (wt.shape[1], wt.shape[0]), interpolation=cv2.INTER_LINEAR)
+        estimate = up if level < broad_levels else _blend(v, wt, up)
     # At the photo's own resolution only where it is asked for: a thin hole across a large photo is a small
     # part of its box, and a whole upsampled level of it cost a third of a second on a 10 MP box.
     return _bilinear_at(estimate, shape, ys, xs)
@@ -189,12 +218,23 @@ def _blend(v: np.ndarray, wt: np.ndarray, up: np.ndarray) -> np.ndarray:
     return own
 
 
-def match_boundary(photo: np.ndarray, hole: np.ndarray, fill: np.ndarray) -> np.ndarray:
+def match_boundary(photo: np.ndarray, hole: np.ndarray, fill: np.ndarray, depth: np.ndarray) -> np.ndarray:
     """float32 [N, 3]: the texture stage's fill of the hole (``fill`` [N, 3], its pixels in ``np.nonzero`` order)
-    corrected to continue the photo across the hole's border without a seam."""
+    corrected to continue the photo across the hole's border without a seam; ``depth`` [N]: each pixel's
+    ``depth_in_hole``."""
     ys, xs = np.nonzero(hole)
-    py, px, correction = _border_corrections(photo, hole, ys, xs, fill, continue_gradient=True)
-    return fill + membrane_of_points(hole.shape, py, px, correction, ys, xs)
+    py, px, continued = _border_corrections(photo, hole, ys, xs, fill, "continued")
+    limited = _border_corrections(photo, hole, ys, xs, fill, "limited")[2]
+    exact = membrane_of_points(hole.shape, py, px, continued, ys, xs)
+    broad = membrane_of_points(hole.shape, py, px, limited, ys, xs, BROAD_LEVELS)
+    # Measured against the continued correction spread alone: eval512 strokes hole L1 7.41 -> 7.33 %, PSNR
+    # 19.42 -> 19.53 dB; eval 256 centre Table-1 3.02 -> 2.97 % / 22.15 -> 22.28 dB; seam 0.99 / 0.94 -> 1.02 /
+    # 0.97; GMSD 0.0973 -> 0.0980 and 0.2579 -> 0.2583 (PatchMatch's: 0.100 and 0.2589). With 16 px for the
+    # broad band: 22.30 dB but GMSD 0.2587; the continued correction in both bands: 22.18 dB; the limited one
+    # at the border too: seam 0.57 / 0.29, the border smoother than the photo.
+    # depth_in_hole's 3x3 distance puts the border at 0.955, not 1: exact there, not beyond
+    fade = np.exp(-np.maximum(np.asarray(depth, np.float32) - 1.0, 0.0) / DETAIL_FADE)[:, None]
+    return fill + broad + (exact - broad) * fade
 
 
 def level_colours(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray) -> np.ndarray:
@@ -203,6 +243,6 @@ def level_colours(photo: np.ndarray, fill: np.ndarray, hole: np.ndarray) -> np.n
     cast along a removed object (its ghost) is taken out."""
     ys, xs = np.nonzero(hole)
     values = fill[ys, xs]
-    py, px, correction = _border_corrections(photo, hole, ys, xs, values, continue_gradient=False)
+    py, px, correction = _border_corrections(photo, hole, ys, xs, values, "level")
     fill[ys, xs] = values + membrane_of_points(hole.shape, py, px, correction, ys, xs)
     return fill

@@ -292,7 +292,7 @@ def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback
                             init_offsets=init, seed=seed, settings=job.settings, device=device, on_round=progress,
                             features=features)
         blend = composite_in_hole(photo, hole, guide, result, trust, inside, scale)
-        pixels = np.clip(np.round(match_boundary(photo, hole, blend)), 0, 255).astype(np.uint8)
+        pixels = np.clip(np.round(match_boundary(photo, hole, blend, inside[hole])), 0, 255).astype(np.uint8)
         composite[gy0:gy1, gx0:gx1][hole] = pixels
         inside = result.source_y >= 0
         evidence.append(TextureSources(box=(gx0, gy0, gx1, gy1),

@@ -1,12 +1,13 @@
 """The membrane that spreads border corrections over a hole, and the composite computed around the hole only: both
-read what they need at the hole's pixels instead of making images the size of a large photo's box."""
+read what they need at the hole's pixels instead of making images the size of a large photo's box. The boundary
+match: a guess made at the border does not spread through the hole."""
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import pytest
 
-from inpaint_core.seams import membrane_at, membrane_of_points
+from inpaint_core.seams import match_boundary, membrane_at, membrane_of_points
 from inpaint_core.texture import Synthesis, depth_in_hole
 from inpaint_core.texture_stage import composite_in_hole
 
@@ -57,3 +58,25 @@ def test_the_composite_around_the_hole_is_the_one_over_the_whole_box() -> None:
     whole = composite_in_hole(*args, reach=size)
     assert np.abs(composite_in_hole(*args) - whole).max() < 1e-3
     assert np.abs(composite_in_hole(*args, reach=0) - whole).max() > 1.0
+
+
+def test_a_dark_line_beside_a_stroke_darkens_its_border_not_a_band_through_it() -> None:
+    """A flat wall (150) with a one-pixel dark line (60) just left of a 16 px stroke, the fill already right (150).
+    The continued gradient asks for 60 + (60 - 150) = -30 on the left border (a step like the photo's there);
+    that correction spread over the hole turned its left half black (-30 to -7 at 1-7 px in). Now the border
+    keeps it but the rest of the hole takes the broad, limited one: nowhere 6 px or more inside is darker than
+    the line, less the fading detail's 8 % (exp(-5 / 2)) of the 90 levels between the two, and the right border,
+    where the wall continues flat, stays as it is."""
+    photo = np.full((64, 64, 3), 150, np.uint8)
+    photo[:, 21] = 60
+    hole = np.zeros((64, 64), bool)
+    hole[8:56, 22:38] = True
+    ys, xs = np.nonzero(hole)
+    depth = depth_in_hole(hole)
+    matched = np.full((64, 64), np.nan)
+    matched[ys, xs] = match_boundary(photo, hole, np.full((len(ys), 3), 150, np.float32), depth[ys, xs])[:, 0]
+    rows = slice(16, 48)  # away from the corners, where the top and bottom borders (flat wall) also count
+    assert np.allclose(matched[rows, 22], -30.0, atol=1.0)
+    inside = matched[rows][depth[rows] >= 6]
+    assert inside.min() >= 60 - 0.1 * 90
+    assert np.allclose(matched[rows, 37], 150.0, atol=2.0)
