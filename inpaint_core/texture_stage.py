@@ -294,9 +294,9 @@ def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback
         blend = composite_in_hole(photo, hole, guide, result, trust, inside, scale)
         pixels = np.clip(np.round(match_boundary(photo, hole, blend, inside[hole])), 0, 255).astype(np.uint8)
         composite[gy0:gy1, gx0:gx1][hole] = pixels
-        inside = result.source_y >= 0
+        copied = result.source_y >= 0
         evidence.append(TextureSources(box=(gx0, gy0, gx1, gy1),
-                                       source_y=np.where(inside, result.source_y + gy0, -1).astype(np.int32),
-                                       source_x=np.where(inside, result.source_x + gx0, -1).astype(np.int32)))
+                                       source_y=np.where(copied, result.source_y + gy0, -1).astype(np.int32),
+                                       source_x=np.where(copied, result.source_x + gx0, -1).astype(np.int32)))
         done += share
     return composite, evidence
