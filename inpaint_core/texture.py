@@ -17,17 +17,18 @@ the pyramid, the estimate is the network's fill.
 
 The vote lets the photo's structure into the hole: a patch that straddles the border matches on its known
 pixels and puts their continuation into the hole's first pixels, where the next search starts from it. Between
-searches the votes weigh the matches more evenly than the final vote, so a continuation that most patches agree
+searches the votes weigh the matches evenly enough that a continuation that most patches agree
 on is not outvoted by a few close flat matches. Averaging blurs wherever the field is not coherent, and a blurred
 estimate is best matched by flat sources; the texture term below keeps busy sources winning there, and
 propagated candidates get a bias (COHERENCE), so a neighbour's continued source wins unless another is clearly
-closer: the field becomes coherent, and coherent votes are exact copies. Each level above the photo's own first
+closer. Each level above the photo's own first
 matches every patch on its known pixels alone (raw samples, the hole's masked out of the distance),
 so what surrounds the hole picks the first sources, not the smooth estimate inside it: a pipe under a blob and a
 wall's courses through a stroke continue. Rounds at the coarser levels (six
-each) let the field settle before the finer levels copy from it. The final vote, after the last search, takes
-only the 3x3 nearest patches and lets the closest matches dominate, which keeps the result as sharp as its
-sources; each copy is shifted there to the shade around where it lands (VOTE_BIAS_SIGMA), so pieces of a sky's
+each) let the field settle before the finer levels copy from it. After the last search no vote averages:
+each hole pixel copies one photo pixel, at the offset most hole pixels around it copy at (a majority filter of
+the field, MODE_WINDOW), so the fill is whole pieces of the photo, neither blurred where the field is incoherent
+nor speckled; each copy is shifted to the shade around where it lands (VOTE_BIAS_SIGMA), so pieces of a sky's
 gradient copied from higher or lower do not leave lighter and darker blocks.
 
 Patches are 15x15 pixels, PatchMatch's size: on the full-resolution photos, where a thin stroke crosses cables
@@ -44,7 +45,7 @@ The network guides the start: the estimate deep inside a large hole is its fill,
 contextual-attention argmax (the flow), where that points at a valid source; ``texture_stage`` then keeps its
 low frequencies where it is trusted. Sources are known pixels outside the exclude mask whose whole patch is
 known: they are validated at every level, never carried over stale. Known pixels never change. The result
-carries, for every hole pixel, the photo pixel its own patch copied (the evidence the inspector and the flow
+carries, for every hole pixel, the photo pixel it copied (the evidence the inspector and the flow
 panel show).
 """
 from __future__ import annotations
@@ -74,22 +75,30 @@ COARSE_ROUNDS_HOLE = 1 << 16  # hole pixels up to which a level above the photo'
 GUIDE_SIGMA = 4.0          # photo pixels: the blur at which the guide compares colours
 FINEST_SEARCH_RADIUS = 8   # random search radius (pixels) at the photo's own resolution; the level's size above
 COHERENCE = 0.5            # a neighbour's continued source wins unless another is this much closer
-VOTE_QUANTILE = 0.1        # the final vote's sigma^2 is this quantile of the level's match distances
-VOTE_RADIUS = 1            # the final vote averages the patches whose centres lie this close (a 3x3 footprint)
-# Measured and not yet taken (the sharpness / fidelity trade): radius 0 (each hole pixel the shaded copy of its own
-# patch's source) with texture_stage.NETWORK_BAND_SIGMA 1.0: median sharpness eval512 strokes 0.41 -> 0.51, eval 256
-# centre 0.27 -> 0.48, 28 512-crops of the large photos 0.49 -> 0.80; GMSD 0.0980 -> 0.0952, 0.2583 -> 0.2476,
-# 0.0333 -> 0.0323; hole L1 7.33 -> 7.58 % (Telea 7.68), Table-1 2.97 -> 3.04 % (Telea 3.08), crops 2.08 -> 2.16 %
-# (PatchMatch 2.28); busy strokes then show single-pixel speckle where the field is incoherent (a fifth of the
-# neighbouring copies continue each other). Every final-vote variant tried (quantile 0.01, medoid of the 3x3,
-# a coherence bias kept through the random search) lies on the same line: about +0.1 % hole L1 per +0.05 sharpness.
-# Photo pixels: in the final vote each copy is shifted to the shade of the estimate around its target patch (the
-# estimate blurred over this sigma at the target minus the photo blurred alike at the source; bias compensation
-# as in Image Melding, without the gain): a piece of sky copied from higher up is as light as the sky it lands in,
-# and a cable's neighbours do not leave lighter and darker blocks around it. 512 crops of the large photos with
-# strokes hole L1 3.90 -> 3.88 %, PSNR 25.15 -> 25.21 dB, GMSD 0.0678 -> 0.0674 (PatchMatch's), sharpness 0.49 ->
-# 0.48; eval512 strokes 7.44 -> 7.40 %, 19.42 -> 19.44 dB; eval 256 centre 3.04 -> 3.03 %, 22.10 -> 22.13 dB.
-# At 3: a little lower L1 still, but GMSD at 256 0.257 -> 0.259 and sharpness 0.01 lower.
+# The final image: every hole pixel copies the photo at the offset (source minus target) that most hole pixels
+# within a MODE_WINDOW square around it copy at, taken MODE_ROUNDS times (a majority filter of the field; its own
+# offset stays unless another is strictly more common). The field is incoherent where many sources fit about as
+# well (a fifth of neighbouring hole pixels continue each other's source on eval512 strokes): a vote that averages
+# the overlapping patches there blurs, and each pixel's own copy there is single-pixel speckle. The majority
+# filter makes it piecewise constant (86 % continuing), so the fill is whole pieces of the photo, as PatchMatch's,
+# and every pixel still copies a known, allowed pixel: a neighbour's source patch, shifted by at most
+# MODE_WINDOW // 2 <= RADIUS, stays inside that (allowed) patch. With texture_stage.NETWORK_BAND_SIGMA 1.0, against
+# the vote of the 3x3 nearest patches at the tenth quantile with that band at 1.5 (eval512 strokes / eval 256
+# centre / 28 512-crops of the large photos): median sharpness 0.41 / 0.27 / 0.49 -> 0.47 / 0.44 / 0.71, GMSD
+# 0.098 / 0.258 / 0.0333 -> 0.095 / 0.249 / 0.0321; hole L1 7.33 -> 7.45 % (Telea 7.68), Table-1 L1 2.97 ->
+# 3.02 % (Telea 3.08), 2.08 -> 2.14 % (PatchMatch 2.28). Each pixel's own copy instead, at the same band: 7.58 %,
+# 3.04 %, 2.16 %, sharpness 0.51 / 0.48 / 0.80, speckled. A prototype on the same fields: window 5 with one round
+# 7.50 % at 0.49 on eval512 strokes (70 % continuing).
+MODE_WINDOW = 7
+MODE_ROUNDS = 2
+MODE_CHUNK = 1 << 16       # hole pixels filtered at once: their [chunk, 49] offsets, 25 MB
+# Photo pixels: each copy is shifted to the shade of the estimate around where it lands (the estimate blurred over
+# this sigma at the target minus the photo blurred alike at the source; bias compensation as in Image Melding,
+# without the gain): a piece of sky copied from higher up is as light as the sky it lands in, and a cable's
+# neighbours do not leave lighter and darker blocks around it. 512 crops of the large photos with strokes hole L1
+# 3.90 -> 3.88 %, PSNR 25.15 -> 25.21 dB, GMSD 0.0678 -> 0.0674 (PatchMatch's), sharpness 0.49 -> 0.48; eval512
+# strokes 7.44 -> 7.40 %, 19.42 -> 19.44 dB; eval 256 centre 3.04 -> 3.03 %, 22.10 -> 22.13 dB (measured with the
+# earlier final vote). At 3: a little lower L1 still, but GMSD at 256 0.257 -> 0.259 and sharpness 0.01 lower.
 VOTE_BIAS_SIGMA = 6.0
 ITERATION_VOTE_QUANTILE = 0.5   # the votes between searches: a milder weighting (see _revote)
 ITERATION_VOTE_RADIUS = RADIUS  # ... from the patches that cover a pixel,
@@ -154,13 +163,16 @@ class Synthesis:
     """What the texture stage produced for one box of the photo.
 
     image: float32 [H, W, 3] in 0..255, the box with its hole filled (known pixels as given).
-    source_y, source_x: int32 [H, W], the box pixel each hole pixel's patch centre was copied from; -1 outside
-        the hole.
+    source_y, source_x: int32 [H, W], the box pixel each hole pixel was copied from; -1 outside the hole.
+    match_y, match_x: int32 [H, W], the centre of the patch the search matched to each hole pixel's own patch
+        (before the majority filter made the copies coherent); -1 outside the hole.
     """
 
     image: np.ndarray
     source_y: np.ndarray
     source_x: np.ndarray
+    match_y: np.ndarray
+    match_x: np.ndarray
 
 
 @dataclass
@@ -632,10 +644,9 @@ VOTE_CHUNK = 1 << 14
 
 
 def _vote(level: _Level, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor | None, radius: int,
-          quantile: float, step: int = 1, bias: torch.Tensor | None = None) -> torch.Tensor:
+          quantile: float, step: int = 1) -> torch.Tensor:
     """[3, M] hole colours: each pixel's weighted mean of what the matched patches centred within ``radius`` of
-    it (every ``step``-th row and column) put there; ``bias`` ([3, N], optional) is added to all target patch n
-    puts anywhere.
+    it (every ``step``-th row and column) put there.
 
     Weights exp(-d / 2 sigma^2) with sigma^2 the ``quantile`` of this level's distances (Wexler et al.): a low
     one lets the close matches dominate; equal weights when ``dist`` is None (a field not yet matched against
@@ -666,8 +677,6 @@ def _vote(level: _Level, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor 
         closest = d.min(dim=0).values
         weight = d.sub_(closest).mul_(-0.5 / sigma2).exp_()
         copied = torch.index_select(colours, 1, torch.take(source, q).add_(offsets[:, None]).view(-1)).view(3, *q.shape)
-        if bias is not None:
-            copied += torch.index_select(bias, 1, q.view(-1)).view(3, *q.shape)
         total = copied.mul_(weight).sum(dim=1)
         norm = weight.sum(dim=0)
         result[:, start:start + VOTE_CHUNK] = torch.where(norm > 0, total / norm.clamp(min=1e-12),
@@ -675,11 +684,54 @@ def _vote(level: _Level, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor 
     return result
 
 
-def _shade_bias(level: _Level, sy: torch.Tensor, sx: torch.Tensor) -> torch.Tensor:
-    """[3, N]: what each target patch's copy is shifted by in the final vote (VOTE_BIAS_SIGMA)."""
+def _majority_sources(level: _Level, sy: torch.Tensor, sx: torch.Tensor) -> torch.Tensor:
+    """[M] flat level index of the pixel each hole pixel copies: itself plus the offset most common among the hole
+    pixels' own offsets in the MODE_WINDOW square around it (MODE_ROUNDS rounds; see MODE_WINDOW)."""
+    h, w = level.shape
+    own = level.index[level.hy, level.hx]
+    pixels = level.hy * w + level.hx
+    # Flat offsets: a pixel plus a neighbour's offset is that neighbour's source shifted by their distance, a
+    # pixel of its source patch, so the flat sum never wraps around a row.
+    offset = (sy[own] - level.hy) * w + (sx[own] - level.hx)
+    r = MODE_WINDOW // 2
+    span = torch.arange(-r, r + 1, device=pixels.device)
+    shifts = (span[:, None] * w + span[None, :]).reshape(-1)
+    # Positions without a hole pixel get keys below any offset and distinct from each other, so they never
+    # form a majority (the hole's pixels lie RADIUS >= r inside the padded level: every shift stays in it).
+    absent = -(h * w) - 1 - torch.arange(len(shifts), device=pixels.device)
+    for _ in range(MODE_ROUNDS):
+        field = torch.full((h * w,), -1, dtype=torch.int64, device=pixels.device)
+        field[pixels] = offset
+        present = torch.zeros(h * w, dtype=torch.bool, device=pixels.device)
+        present[pixels] = True
+        chosen = offset.clone()
+        for start in range(0, len(pixels), MODE_CHUNK):
+            around = pixels[start:start + MODE_CHUNK, None] + shifts
+            keys = torch.where(present[around], field[around], absent)
+            ranked = keys.sort(dim=1).values
+            # The longest run of equal keys in each sorted row; the first one on ties (the smallest offset).
+            run = torch.ones(len(ranked), dtype=torch.int64, device=pixels.device)
+            best, count = ranked[:, 0].clone(), run.clone()
+            for j in range(1, ranked.shape[1]):
+                run = torch.where(ranked[:, j] == ranked[:, j - 1], run + 1, 1)
+                longer = run > count
+                best = torch.where(longer, ranked[:, j], best)
+                count = torch.where(longer, run, count)
+            mine = offset[start:start + MODE_CHUNK]
+            wins = count > (keys == mine[:, None]).sum(dim=1)
+            chosen[start:start + MODE_CHUNK] = torch.where(wins, best, mine)
+        offset = chosen
+    return pixels + offset
+
+
+def _copy_shaded(level: _Level, source: torch.Tensor) -> torch.Tensor:
+    """[3, M] the photo at each hole pixel's ``source`` (flat level indices), shifted to the shade of the estimate
+    where it lands (VOTE_BIAS_SIGMA)."""
     shade = _blur(level.photo, VOTE_BIAS_SIGMA / level.scale).reshape(3, -1)
-    w = level.shape[1]
-    return torch.index_select(shade, 1, level.ty * w + level.tx) - torch.index_select(shade, 1, sy * w + sx)
+    colours = level.photo.reshape(3, -1)
+    pixels = level.hy * level.shape[1] + level.hx
+    return (torch.index_select(colours, 1, source) + torch.index_select(shade, 1, pixels)
+            - torch.index_select(shade, 1, source))
 
 
 def _revote(level: _Level, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor | None) -> None:
@@ -714,8 +766,9 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
     """
     hole = np.asarray(hole, dtype=bool)
     if not hole.any():
-        return Synthesis(np.asarray(photo, np.float32).copy(), np.full(hole.shape, -1, np.int32),
-                         np.full(hole.shape, -1, np.int32))
+        nowhere = np.full(hole.shape, -1, np.int32)
+        return Synthesis(np.asarray(photo, np.float32).copy(), nowhere, nowhere.copy(), nowhere.copy(),
+                         nowhere.copy())
     device = torch.device(device)
     generator = torch.Generator(device=device)
     generator.manual_seed(int(seed))
@@ -817,9 +870,9 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
     if previous is None or sy is None:
         raise ValueError("the texture stage needs a patch of known pixels outside the hole and the excluded area")
     desc = known_part = None  # the finest level's source table (0.75 GB on a 21 MP box) is not voted from
-    previous.photo[:, previous.hy, previous.hx] = _vote(previous, sy, sx, dist, VOTE_RADIUS, VOTE_QUANTILE,
-                                                        bias=_shade_bias(previous, sy, sx))
-    return _result(previous, sy, sx, hole.shape)
+    source = _majority_sources(previous, sy, sx)
+    previous.photo[:, previous.hy, previous.hx] = _copy_shaded(previous, source)
+    return _result(previous, source, sy, sx, hole.shape)
 
 
 def _initial_field(level: _Level, init_offsets: np.ndarray | None, generator: torch.Generator
@@ -860,13 +913,19 @@ def _upsample_field(coarse: _Level, fine: _Level, sy: torch.Tensor, sx: torch.Te
     return torch.where(ok, ny, ry), torch.where(ok, nx, rx), ok
 
 
-def _result(level: _Level, sy: torch.Tensor, sx: torch.Tensor, shape: tuple[int, int]) -> Synthesis:
+def _result(level: _Level, source: torch.Tensor, sy: torch.Tensor, sx: torch.Tensor, shape: tuple[int, int]
+            ) -> Synthesis:
     h, w = shape
     image = level.photo[:, RADIUS:RADIUS + h, RADIUS:RADIUS + w].permute(1, 2, 0).cpu().numpy()
-    source_y = np.full(shape, -1, np.int32)
-    source_x = np.full(shape, -1, np.int32)
-    own = level.index[level.hy, level.hx]  # each hole pixel's own patch
     hy, hx = (level.hy - RADIUS).cpu().numpy(), (level.hx - RADIUS).cpu().numpy()
-    source_y[hy, hx] = (sy[own] - RADIUS).cpu().numpy()
-    source_x[hy, hx] = (sx[own] - RADIUS).cpu().numpy()
-    return Synthesis(image=np.ascontiguousarray(image), source_y=source_y, source_x=source_x)
+    own = level.index[level.hy, level.hx]
+
+    def on_hole(rows: torch.Tensor) -> np.ndarray:
+        box = np.full(shape, -1, np.int32)
+        box[hy, hx] = rows.cpu().numpy() - RADIUS
+        return box
+
+    width = level.shape[1]
+    return Synthesis(image=np.ascontiguousarray(image),
+                     source_y=on_hole(torch.div(source, width, rounding_mode="floor")),
+                     source_x=on_hole(source % width), match_y=on_hole(sy[own]), match_x=on_hole(sx[own]))

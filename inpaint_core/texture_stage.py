@@ -23,8 +23,11 @@ from .texture import PATCH, RADIUS, Synthesis, TextureSettings, depth_in_hole, s
 RoundCallback = Callable[[float], None]
 # Network pixels: coarser than this the fill keeps the network's colours, finer it takes the synthesis's detail.
 # The network is right about the broad shading (its hole L1 is the lowest of all methods) and wrong about the
-# grain (a smear); copied patches are the reverse, so each gives the band it is good at.
-NETWORK_BAND_SIGMA = 1.5
+# grain (a smear); copied patches are the reverse, so each gives the band it is good at. With the synthesis's
+# majority copies (texture.MODE_WINDOW), a prototype on the same network fields measured 1.5 instead of 1.0:
+# eval512 strokes hole L1 7.47 -> 7.62 % (Telea 7.68), median sharpness 0.48 -> 0.57; eval 256 centre Table-1 L1
+# 3.03 -> 3.06 % (Telea 3.08); 1.25 half way (7.56 %, 0.53).
+NETWORK_BAND_SIGMA = 1.0
 # Network pixels: how far into the hole its broad shading is trusted, falling as exp(-distance / this). Near the
 # border it continues the surroundings; deep in a large hole it paints a pale blob (often a ghost of what was
 # removed), where the photo's own copies are the better guess.
@@ -33,11 +36,12 @@ NETWORK_TRUST_DISTANCE = 32.0
 # a wall), where the network's broad shading adds nothing the copies lack but can add the faint lines of a
 # removed cable; trust in it grows linearly up to this busy-ness. Measured on eval512: no change in hole L1.
 NETWORK_TRUST_TEXTURE = 4.0
-# Near the border a coherent copy takes trust away: where the synthesis copied one piece of the photo (each pixel's
-# neighbours continuing its source: a pipe carried through a stroke) and that piece continues the border, the copy is
-# evidence of its own, and the network's broad shading there, often the same pipe broken into a smear, would blur it.
+# Near the border a coherent copy takes trust away: where the search matched one piece of the photo (each pixel's
+# neighbours continuing its match, before the synthesis's majority filter makes every copy coherent: a pipe carried
+# through a stroke) and that piece continues the border, the copy is evidence of its own, and the network's broad
+# shading there, often the same pipe broken into a smear, would blur it.
 # A copy starts taking trust at the first of the COPY_TRUST_COHERENCE pair (coherence 0..1: the share of neighbours
-# continuing its source over COHERENCE_WINDOW network pixels) and takes all of it at the second; the cut reaches
+# continuing its match over COHERENCE_WINDOW network pixels) and takes all of it at the second; the cut reaches
 # COPY_TRUST_SPREAD network pixels around the copy, because the network smears a thin structure (a cable) over the
 # sky beside it too. In a thick hole it fades to nothing COPY_TRUST_REACH network pixels in: deep in a large hole a
 # coherent copy is one texture of many, and the network's broad shape the better guess. A thin hole (a stroke no more
@@ -66,7 +70,7 @@ class RegionGuide:
 
 @dataclass
 class TextureSources:
-    """The photo pixel every synthesised pixel of one group was copied from (its own patch's centre).
+    """The photo pixel every synthesised pixel of one group was copied from (the centre of the patch shown).
 
     Shaped like the attention's per-region evidence (``sources.RegionAttention``: ``box``, ``cell_of``, ``heat``,
     ``top``), so the inspector shows a synthesised pixel's exact source the way it shows attention's."""
@@ -247,7 +251,7 @@ def composite_in_hole(photo: np.ndarray, hole: np.ndarray, network: np.ndarray, 
     reach = composite_reach(scale) if reach is None else reach
     crop = np.s_[max(0, rows[0] - reach):rows[-1] + 1 + reach, max(0, cols[0] - reach):cols[-1] + 1 + reach]
     hole = hole[crop]
-    coherence = copy_coherence(synthesis.source_y[crop], synthesis.source_x[crop], hole, _odd(COHERENCE_WINDOW / scale))
+    coherence = copy_coherence(synthesis.match_y[crop], synthesis.match_x[crop], hole, _odd(COHERENCE_WINDOW / scale))
     trust = trust[crop] * (1.0 - near_border(inside[crop], scale) * copy_trust_cut(coherence, scale))
     blend = network_lows_texture_highs(photo[crop], hole, network[crop], synthesis.image[crop],
                                        NETWORK_BAND_SIGMA / scale, trust)
