@@ -691,35 +691,41 @@ def _majority_sources(level: _Level, sy: torch.Tensor, sx: torch.Tensor) -> torc
     own = level.index[level.hy, level.hx]
     pixels = level.hy * w + level.hx
     # Flat offsets: a pixel plus a neighbour's offset is that neighbour's source shifted by their distance, a
-    # pixel of its source patch, so the flat sum never wraps around a row.
-    offset = (sy[own] - level.hy) * w + (sx[own] - level.hx)
+    # pixel of its source patch, so the flat sum never wraps around a row. They and the keys below lie within
+    # +-(h * w + window), which int32 holds for any photo imageio reads (MAX_PIXELS): half the bytes to sort.
+    offset = ((sy[own] - level.hy) * w + (sx[own] - level.hx)).to(torch.int32)
     r = MODE_WINDOW // 2
     span = torch.arange(-r, r + 1, device=pixels.device)
     shifts = (span[:, None] * w + span[None, :]).reshape(-1)
+    window = len(shifts)
     # Positions without a hole pixel get keys below any offset and distinct from each other, so they never
     # form a majority (the hole's pixels lie RADIUS >= r inside the padded level: every shift stays in it).
-    absent = -(h * w) - 1 - torch.arange(len(shifts), device=pixels.device)
+    absent = (-(h * w) - 1 - torch.arange(window, device=pixels.device)).to(torch.int32)
+    nowhere = -(h * w) - 1 - window  # below every key: marks the level's pixels outside the hole
     for _ in range(MODE_ROUNDS):
-        field = torch.full((h * w,), -1, dtype=torch.int64, device=pixels.device)
+        field = torch.full((h * w,), nowhere, dtype=torch.int32, device=pixels.device)
         field[pixels] = offset
-        present = torch.zeros(h * w, dtype=torch.bool, device=pixels.device)
-        present[pixels] = True
         chosen = offset.clone()
         for start in range(0, len(pixels), MODE_CHUNK):
-            around = pixels[start:start + MODE_CHUNK, None] + shifts
-            keys = torch.where(present[around], field[around], absent)
-            ranked = keys.sort(dim=1).values
-            # The longest run of equal keys in each sorted row; the first one on ties (the smallest offset).
-            run = torch.ones(len(ranked), dtype=torch.int64, device=pixels.device)
-            best, count = ranked[:, 0].clone(), run.clone()
-            for j in range(1, ranked.shape[1]):
-                run = torch.where(ranked[:, j] == ranked[:, j - 1], run + 1, 1)
-                longer = run > count
-                best = torch.where(longer, ranked[:, j], best)
-                count = torch.where(longer, run, count)
+            keys = field[pixels[start:start + MODE_CHUNK, None] + shifts]
+            missing = keys == nowhere
+            keys = torch.where(missing, absent, keys)
             mine = offset[start:start + MODE_CHUNK]
-            wins = count > (keys == mine[:, None]).sum(dim=1)
-            chosen[start:start + MODE_CHUNK] = torch.where(wins, best, mine)
+            mine_count = (keys == mine[:, None]).sum(dim=1)
+            # Another offset can only be more common where the window's other hole pixels outnumber this one's
+            # (absent keys never repeat): most windows of a coherent field are settled without sorting.
+            open_ = torch.nonzero(2 * mine_count + missing.sum(dim=1) < window).squeeze(1)
+            ranked = keys[open_].sort(dim=1).values
+            # The length of the run of equal keys up to each position of a sorted row; its first maximum is the
+            # longest run, the first one on ties (the smallest offset).
+            step = torch.arange(window, dtype=torch.int16, device=pixels.device).expand_as(ranked)
+            starts = torch.ones_like(ranked, dtype=torch.bool)
+            starts[:, 1:] = ranked[:, 1:] != ranked[:, :-1]
+            run = step - torch.where(starts, step, 0).cummax(dim=1).values + 1
+            count, at = run.max(dim=1, keepdim=True)
+            best = ranked.gather(1, at).squeeze(1)
+            wins = count.squeeze(1) > mine_count[open_]
+            chosen[start + open_] = torch.where(wins, best, mine[open_])
         offset = chosen
     return pixels + offset
 
