@@ -26,7 +26,13 @@ RoundCallback = Callable[[float], None]
 # grain (a smear); copied patches are the reverse, so each gives the band it is good at. With the synthesis's
 # majority copies (texture.MODE_WINDOW), a prototype on the same network fields measured 1.5 instead of 1.0:
 # eval512 strokes hole L1 7.47 -> 7.62 % (Telea 7.68), median sharpness 0.48 -> 0.57; eval 256 centre Table-1 L1
-# 3.03 -> 3.06 % (Telea 3.08); 1.25 half way (7.56 %, 0.53).
+# 3.03 -> 3.06 % (Telea 3.08); 1.25 half way (7.56 %, 0.53). Where the fill loses its sharpness: the copies
+# alone (no network band) measure 8.00 % at sharpness 0.66 on eval512 strokes and Table-1 3.25 % at 0.60 on eval
+# 256 centre, so the band buys 0.55 points of hole L1 with 0.19 of sharpness. Sharper copies do not pass
+# through it: texture_weight 16 makes the copies 0.70 but the fill stays 0.47 (7.50 %). Every other cut of the
+# network's share lands on the same trade line (eval512 strokes): NETWORK_TRUST_DISTANCE 16 / 8 7.49 / 7.61 % at
+# 0.50 / 0.55; COPY_TRUST_COHERENCE (0.4, 0.8) 7.48 % at 0.50; the correction clipped to +-20 / 10 grey levels
+# before its blur (a copied edge the network smeared keeps more of itself) 7.58 / 7.70 % at 0.53 / 0.57.
 NETWORK_BAND_SIGMA = 1.0
 # Network pixels: how far into the hole its broad shading is trusted, falling as exp(-distance / this). Near the
 # border it continues the surroundings; deep in a large hole it paints a pale blob (often a ghost of what was
