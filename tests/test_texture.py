@@ -283,6 +283,46 @@ def test_the_fill_is_whole_pieces_of_the_photo_where_the_search_is_scattered(rea
     assert copied > continuing_share(result.match_y, result.match_x, hole) + 0.15
 
 
+def majority_by_counting(offsets: np.ndarray, hole: np.ndarray, window: int, rounds: int) -> np.ndarray:
+    """The majority filter written out: each hole pixel takes the offset most common among the hole pixels of the
+    window around it (the smallest on ties) unless its own is as common."""
+    r = window // 2
+    for _ in range(rounds):
+        chosen = offsets.copy()
+        for y, x in zip(*np.nonzero(hole)):
+            near = offsets[y - r:y + r + 1, x - r:x + r + 1][hole[y - r:y + r + 1, x - r:x + r + 1]]
+            values, counts = np.unique(near, return_counts=True)  # sorted: argmax takes the smallest on ties
+            if counts.max() > counts[values == offsets[y, x]][0]:
+                chosen[y, x] = values[counts.argmax()]
+        offsets = chosen
+    return offsets
+
+
+@pytest.mark.parametrize("kinds", [3, 12])
+def test_the_majority_filter_takes_the_most_common_offset_around_each_pixel(kinds) -> None:
+    """On a field of a few offsets (3: most windows settled by their own offset's count alone; 12: most sorted
+    and many ties), the copies' sources are each pixel plus the offset a plain count picks, both rounds."""
+    h, w = 40, 44
+    hole = np.zeros((h, w), bool)
+    hole[RADIUS:h - RADIUS, RADIUS:w - RADIUS] = np.random.default_rng(kinds).random((h - 2 * RADIUS,
+                                                                                       w - 2 * RADIUS)) < 0.8
+    rng = np.random.default_rng(1)
+    choices = rng.integers(-200, 200, kinds)
+    offsets = np.where(hole, choices[rng.integers(0, kinds, (h, w))], 0)
+    hy, hx = (torch.from_numpy(a) for a in np.nonzero(hole))
+    # One target per hole pixel, whose match is the pixel plus its offset (as a row and a column).
+    index = torch.full((h, w), -1, dtype=torch.int64)
+    index[hy, hx] = torch.arange(len(hy))
+    flat = torch.from_numpy(offsets[hole])
+    sy = hy + torch.div(hx + flat, w, rounding_mode="floor")
+    sx = (hx + flat) % w
+    level = type("Level", (), {"shape": (h, w), "index": index, "hy": hy, "hx": hx})()
+    sources = texture._majority_sources(level, sy, sx).numpy()
+    expected = majority_by_counting(offsets, hole, texture.MODE_WINDOW, texture.MODE_ROUNDS)
+    assert np.array_equal(sources - (hy * w + hx).numpy(), expected[hole])
+    assert (expected[hole] != offsets[hole]).mean() > 0.2  # the filter changed many pixels: the check has teeth
+
+
 def test_copies_from_elsewhere_in_a_gradient_take_the_shade_where_they_land() -> None:
     """Sky-like: a vertical ramp (63-210 grey levels over 160 rows) with grain, a 12 x 80 hole, and the rows of its
     own shade excluded (what the exclude brush does), so every copy comes from higher or lower. Each copy is shifted
