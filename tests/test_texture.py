@@ -161,7 +161,8 @@ def test_the_cpus_fast_paths_compute_what_a_gpus_paths_do(monkeypatch) -> None:
         radius = max(1, math.ceil(2.5 * sigma))
         assert torch.allclose(texture._blur(x, sigma), texture._blur_conv(x, sigma, radius), atol=1e-3)
     sparse = torch.from_numpy(rng.random((61, 47)) < 0.05)
-    assert torch.equal(texture._within_patch(sparse), texture._within_patch_pooled(sparse))
+    for side in (texture.PATCH, 2 * texture.COARSE_SOURCE_CORE + 1):
+        assert torch.equal(texture._within_patch(sparse, side), texture._within_patch_pooled(sparse, side))
 
     photo = torch.from_numpy(rng.uniform(0, 255, (3, 80, 90)).astype(np.float32))
     hole = torch.zeros(80, 90, dtype=torch.bool)
