@@ -44,7 +44,8 @@ network fill at the patch centre against the blurred photo there) is available a
 The network guides the start: the estimate deep inside a large hole is its fill, and the NNF starts from the
 contextual-attention argmax (the flow), where that points at a valid source; ``texture_stage`` then keeps its
 low frequencies where it is trusted. Sources are known pixels outside the exclude mask whose whole patch is
-known: they are validated at every level, never carried over stale. Known pixels never change. The result
+known and outside it too (at the levels above the photo's own, the patch's core: COARSE_SOURCE_CORE): they are
+validated at every level, never carried over stale. Known pixels never change. The result
 carries, for every hole pixel, the photo pixel it copied (the evidence the inspector and the flow
 panel show).
 """
@@ -825,7 +826,7 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
         guide_weight = _level_weight(settings.guide_coarse, settings.guide_fine, fraction)
         level = _make_level(*pyramid[depth], scale=2 ** depth, guided=guide_weight > 0)  # padded copies
         pyramid[depth] = None
-        if len(level.allowed) == 0 or len(level.ty) == 0:  # no whole known patch, or the hole has vanished: finer
+        if len(level.allowed) == 0 or len(level.ty) == 0:  # no allowed source, or the hole has vanished: finer
             done += work[depth]
             continue
         first = previous is None or sy is None
