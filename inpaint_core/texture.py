@@ -339,13 +339,24 @@ def _downsample_mask(m: torch.Tensor) -> torch.Tensor:
 def _masked_downsample(photo: torch.Tensor, known: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """([3, H/2, W/2] the binomial-weighted mean of the known photo pixels under each coarse pixel, bool
     [H/2, W/2] whether any is known); sizes rounded down, coarse pixel i centred between photo pixels 2i, 2i+1."""
-    taps = torch.tensor(DOWNSAMPLE_TAPS, dtype=photo.dtype, device=photo.device)
-    kernel = (taps[:, None] * taps[None, :]).expand(4, 1, len(taps), len(taps))
     weights = known.to(photo.dtype)[None]
-    pad = len(taps) // 2 - 1
-    stacked = F.pad(torch.cat([photo * weights, weights])[None], (pad, pad, pad, pad), mode="replicate")
-    sums = F.conv2d(stacked, kernel, stride=2, groups=4)[0]
+    pad = len(DOWNSAMPLE_TAPS) // 2 - 1
+    stacked = F.pad(torch.cat([photo * weights, weights])[None], (pad, pad, pad, pad), mode="replicate")[0]
+    # The separable kernel as weighted sums of strided views, one axis at a time: a 4-channel conv2d was
+    # reordered by oneDNN on AVX-512 CPUs into 16-channel blocks, a transient of four times its input (+340 MB
+    # on a 4 MP box, the texture stage's peak memory there).
+    sums = _strided_taps(_strided_taps(stacked, 2), 1)
     return sums[:3] / sums[3:].clamp(min=1e-12), sums[3] > 0
+
+
+def _strided_taps(x: torch.Tensor, dim: int) -> torch.Tensor:
+    """DOWNSAMPLE_TAPS applied along ``dim`` of ``x`` at every second position (a valid, stride-2 correlation):
+    output i is the taps' sum over inputs 2i .. 2i + len(taps) - 1."""
+    count = (x.shape[dim] - len(DOWNSAMPLE_TAPS)) // 2 + 1
+    total = torch.zeros(*x.shape[:dim], count, *x.shape[dim + 1:], dtype=x.dtype, device=x.device)
+    for k, tap in enumerate(DOWNSAMPLE_TAPS):
+        total.add_(x.narrow(dim, k, 2 * count - 1)[(slice(None),) * dim + (slice(None, None, 2),)], alpha=tap)
+    return total
 
 
 def _shrinking_pyramid(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.Tensor, features: torch.Tensor,
