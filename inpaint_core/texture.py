@@ -146,13 +146,17 @@ KNOWN_PART_CANDIDATES = 6
 class TextureSettings:
     """How the synthesis trades the network's structure against the photo's texture.
 
-    guide_coarse / guide_fine: weight of the guide term (blurred network fill vs blurred photo at the patch centre,
-        1 = as much as the same colour difference at every pixel of the patch) at the coarsest and the finest
-        level; geometric between (linear if either is 0). Off by default: on subsets of eval512 strokes and eval
-        256 centre, weights 0.05 / 0.01 lowered median sharpness by 0.02 and changed hole L1 by under 0.5 %
-        (measured with 7x7 patches and the votes between searches at quantile 1). The
-        network steers the start instead (the guide is the estimate where the hole outlasts the pyramid) and
-        the composite's low frequencies (``texture_stage``).
+    guide_coarse / guide_fine: weight of the guide term (the guide, halved to each level, against the photo, both
+        blurred over GUIDE_SIGMA photo pixels, at the patch centre; 1 = as much as the same colour difference at
+        every pixel of the patch) at the coarsest and the finest level; geometric between (linear if either is
+        0). Off by default: with today's network it only moves the final fill along the trade between hole L1
+        and sharpness that the composite's network band sets (eval512 strokes: off 7.41 % / sharpness 0.45,
+        weight 1 7.41 % / 0.44, weight 4 7.55 % / 0.50). It is the way to the sharpness targets once the
+        network's fill is closer to the truth: with the truth in the guide's place at weight 4, the copies
+        alone (no network band) measure 6.70 % / 20.27 dB / sharpness 0.79 on eval512 strokes and Table-1 L1
+        2.25 % / 24.4 dB / 0.80 on eval 256 centre; with a guide a quarter of the way from the network's fill
+        to the truth, 7.63 % / 19.21 dB / 0.73 at 512 (Telea 7.68 % / 18.94 dB, PatchMatch 0.63); with the
+        network's own, 8.09 % / 18.71 dB / 0.76.
     texture_weight: weight of the texture features (same scale) at the photo's own resolution, TEXTURE_WEIGHT_DECAY
         times less at each coarser level: how strongly a source must be as busy as the hole's border says the hole
         is.
@@ -285,12 +289,13 @@ def texture_features(photo: np.ndarray, hole: np.ndarray) -> np.ndarray:
 
 
 def _make_level(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.Tensor, texture: torch.Tensor,
-                scale: int, guided: bool) -> _Level:
-    """One pyramid level from the photo with the guide in its hole, the hole and blocked (hole | exclude);
-    ``guided``: whether the guide term is compared at this level (its blurred colours are made only then)."""
+                scale: int, guide: torch.Tensor | None = None) -> _Level:
+    """One pyramid level from the photo with its estimate in the hole, the hole and blocked (hole | exclude);
+    ``guide``: the photo with the guide in its hole at this level's size, when the guide term is compared here
+    (its blurred colours are made only then)."""
     # The guide compares colours blurred over GUIDE_SIGMA photo pixels, the scale at which the network's fill is
     # right; finer, a flat network fill would penalise every textured source and the result would be flat too.
-    low = _pad(_blur(photo, max(0.5, GUIDE_SIGMA / scale))) if guided else None
+    low = _pad(_blur(guide, max(0.5, GUIDE_SIGMA / scale))) if guide is not None else None
     hole_p = _pad(hole, False)
     blocked_p = _pad(blocked, True)  # the pad ring is no source
     touched = _within_patch(blocked_p, PATCH if scale == 1 else 2 * COARSE_SOURCE_CORE + 1)
@@ -386,6 +391,15 @@ def _shrinking_pyramid(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.T
     return pyramid
 
 
+def _guide_pyramid(guided: torch.Tensor, shapes: list[tuple[int, int]]) -> list[torch.Tensor | None]:
+    """The photo with the guide in its hole (``guided``, [3, H, W]) halved to each of the pyramid's ``shapes``
+    (2x2 box averages): what the guide term compares, at every level."""
+    levels: list[torch.Tensor | None] = [guided]
+    for h, w in shapes[1:]:
+        levels.append(_downsample(levels[-1])[:, :h, :w])
+    return levels
+
+
 def _level_weight(coarse: float, fine: float, fraction: float) -> float:
     """A weight ``fraction`` of the way from the finest level (0) to the coarsest (1): geometric between two
     positive weights, linear when either is 0."""
@@ -443,7 +457,7 @@ class _Descriptors:
         # The guide's three columns only when it counts (it is off by default): every comparison then gathers
         # 18 values, not 21 of which 3 are zero.
         if guide_weight > 0 and level.low is None:
-            raise ValueError("the guide term needs a level made with guided=True")
+            raise ValueError("the guide term needs a level made with a guide")
         self.width = DESCRIPTOR_SIZE + 2 + (3 if guide_weight > 0 else 0)
         # One row of ``width`` values per pixel, written in place: in channels-last layout the convolution's output
         # is already pixel-major (a third of the time of a plain conv2d, transposed and concatenated, on a 4 MP
@@ -782,10 +796,13 @@ def _revote(level: _Level, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tenso
 def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclude: np.ndarray | None = None,
                init_offsets: np.ndarray | None = None, seed: int = 0,
                settings: TextureSettings = TextureSettings(), device: str | torch.device = "cpu",
-               on_round: Callable[[float], None] | None = None, features: np.ndarray | None = None) -> Synthesis:
+               on_round: Callable[[float], None] | None = None, features: np.ndarray | None = None,
+               compared: np.ndarray | None = None) -> Synthesis:
     """Fill ``hole`` of ``photo`` with the photo's own texture, guided by ``guide`` (the network's fill).
 
     photo, guide: uint8 or float [H, W, 3] (0..255); the guide matters only inside the hole.
+    compared: what the guide term (``TextureSettings.guide_coarse`` / ``guide_fine``) compares in the hole, when
+        it differs from the estimate ``guide`` starts from; default ``guide``.
     hole, exclude: bool [H, W]; exclude = known pixels the fill must not copy from.
     init_offsets: optional int [H, W, 2] (dy, dx) in pixels, where each hole pixel should first look for its
         source (the attention argmax); invalid or missing ones start at random sources.
@@ -819,6 +836,16 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
     features_t = (_texture_features(photo_t, hole_t) if features is None
                   else tensor(np.asarray(features, np.float32)).permute(2, 0, 1).contiguous())
     pyramid = _shrinking_pyramid(photo_t, hole_t, blocked_t, features_t, levels)
+    # The guide term's own pyramid: the pyramid's estimate is the guide only where the hole outlasts it (a thin
+    # stroke's is what the known pixels around it say at every level), so compared with the estimate the guide
+    # term could not tell the copies what the network put there. Made only when the term is on (a copy).
+    guides = None
+    if settings.guide_coarse > 0 or settings.guide_fine > 0:
+        guided = photo_t if compared is None else tensor(
+            np.where(hole[..., None], np.asarray(compared, np.float32), np.asarray(photo, np.float32))
+        ).permute(2, 0, 1).contiguous()
+        guides = _guide_pyramid(guided, [level[1].shape for level in pyramid])
+        del guided
     del photo_t, features_t  # held by the pyramid, whose levels are let go as they are made (below)
 
     # Progress in units of level pixels x rounds: a level has a quarter of the pixels of the next finer one.
@@ -835,8 +862,11 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
     for depth in reversed(range(levels)):
         fraction = 0.0 if levels == 1 else depth / (levels - 1)
         guide_weight = _level_weight(settings.guide_coarse, settings.guide_fine, fraction)
-        level = _make_level(*pyramid[depth], scale=2 ** depth, guided=guide_weight > 0)  # padded copies
+        level = _make_level(*pyramid[depth], scale=2 ** depth,  # padded copies
+                            guide=guides[depth] if guide_weight > 0 and guides is not None else None)
         pyramid[depth] = None
+        if guides is not None:
+            guides[depth] = None
         if len(level.allowed) == 0 or len(level.ty) == 0:  # no allowed source, or the hole has vanished: finer
             done += work[depth]
             continue
