@@ -140,10 +140,12 @@ def with_hole(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return shown
 
 
-def build_methods(names: list[str], weights: Path | None = None, device: str = "auto", seed: int = 0
-                  ) -> dict[str, FillFn]:
+def build_methods(names: list[str], weights: Path | None = None, device: str = "auto", seed: int = 0,
+                  texture_guide: float = 0.0) -> dict[str, FillFn]:
     """Fill functions by name, in the order given. Models and optional packages are loaded here, so a missing
-    weights file or package fails before any photo is processed (BaselineUnavailable names the extra)."""
+    weights file or package fails before any photo is processed (BaselineUnavailable names the extra).
+    ``texture_guide``: the texture stage's guide-term weight (``TextureSettings.guide_coarse`` and
+    ``guide_fine``; 0 = off, the default), for judging weights by how well their fill steers the copies."""
     unknown = [n for n in names if n not in METHOD_NAMES]
     if unknown:
         raise ValueError(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHOD_NAMES)}")
@@ -151,8 +153,11 @@ def build_methods(names: list[str], weights: Path | None = None, device: str = "
     for name in names:
         if name in TEXTURE_OF:
             from .pipeline import Inpainter  # torch is only imported when the model is asked for
+            from .texture import TextureSettings
 
-            methods[name] = _composite_of(Inpainter(weights, device=device, texture=TEXTURE_OF[name]))
+            settings = TextureSettings(guide_coarse=texture_guide, guide_fine=texture_guide)
+            methods[name] = _composite_of(Inpainter(weights, device=device, texture=TEXTURE_OF[name],
+                                                    texture_settings=settings))
         elif name == "patchmatch":
             methods[name] = baselines.pypatchmatch_fill(seed)
         elif name == "patchmatch-np":

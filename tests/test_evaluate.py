@@ -14,6 +14,7 @@ from inpaint_core.cli.main import main
 from inpaint_core.evaluate import (HOLE_GREY, METRICS, EvalReport, build_methods, make_mask, markdown_table,
                                    metrics_json, run_eval, square_resize, summary)
 from inpaint_core.imageio import read_image
+from inpaint_core.texture import TextureSettings
 
 from .conftest import EVAL_DIR
 
@@ -127,16 +128,17 @@ def test_deepfill_methods_ask_for_their_texture_stage_and_run_the_network(golden
     class Recording:
         """Stands in for ``pipeline.Inpainter``: records the texture stage asked for, fills with the real network."""
 
-        def __init__(self, weights, device: str, texture: str) -> None:
+        def __init__(self, weights, device: str, texture: str, texture_settings: TextureSettings) -> None:
             assert (weights, device) == (golden_weights, "cpu")
-            asked.append(texture)
+            asked.append((texture, texture_settings.guide_coarse, texture_settings.guide_fine))
 
         def fill(self, image: np.ndarray, mask: np.ndarray) -> pipeline.InpaintResult:
             return network.fill(image, mask)
 
     monkeypatch.setattr(pipeline, "Inpainter", Recording)
-    methods = build_methods(["deepfill+texture", "telea", "deepfill"], golden_weights, device="cpu")
-    assert asked == ["photo", "network"]
+    methods = build_methods(["deepfill+texture", "telea", "deepfill"], golden_weights, device="cpu",
+                            texture_guide=4.0)
+    assert asked == [("photo", 4.0, 4.0), ("network", 4.0, 4.0)]
     assert list(methods) == ["deepfill+texture", "telea", "deepfill"]
     report = run_eval(sorted(EVAL_DIR.glob("*.jpg"))[:1], methods, size=64, mask_kind="center", seed=0)
     deepfill = report.scores["deepfill"][0]
@@ -307,6 +309,8 @@ def test_eval_command_cuts_lines_into_the_photos_of_an_object_folder(tmp_path, c
     (["--methods", "telea,telea"], "twice"),
     (["--mask", "center,ring"], "unknown mask kind"),
     (["--limit", "0"], "--limit"),
+    (["--texture-guide", "-1"], "--texture-guide"),
+    (["--texture-guide", "nan"], "--texture-guide"),
 ])
 def test_eval_command_reports_bad_options_in_one_line(tmp_path, capsys, args, message) -> None:
     code = main(["eval", "--images", str(EVAL_DIR), "--out", str(tmp_path), *args])

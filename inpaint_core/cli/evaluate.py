@@ -34,6 +34,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "patchmatch needs the optional extra: pip install 'inpaint-studio[eval]'")
     p.add_argument("--weights", type=Path, help="DeepFill safetensors weights (default: the shipped weights)")
     p.add_argument("--device", default="auto", choices=DEVICES, help="where DeepFill runs")
+    p.add_argument("--texture-guide", type=float, default=0.0, metavar="WEIGHT",
+                   help="weight of the texture stage's guide term, which steers its copies by the network's fill "
+                        "(0 = off, the default; 4 judges new weights, see weights/README.md)")
     p.add_argument("--limit", type=int, help="only the first N photos (sorted by name), or N object masks")
     p.add_argument("--out", type=Path, default=Path("eval_results"),
                    help="output folder (default: ./eval_results) for table.md, metrics.json and contact_sheet.png "
@@ -61,7 +64,7 @@ def _progress(i: int, n: int, name: str) -> None:
 
 def _methods(names: list[str], args: argparse.Namespace) -> dict[str, FillFn]:
     try:
-        return build_methods(names, args.weights, args.device, args.seed)
+        return build_methods(names, args.weights, args.device, args.seed, args.texture_guide)
     except BaselineUnavailable as exc:
         raise UserError(str(exc)) from None
 
@@ -73,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{args.images} is not a folder")
     if args.limit is not None and args.limit < 1:
         raise UserError("--limit must be at least 1")
+    if not args.texture_guide >= 0:  # also refuses nan
+        raise UserError("--texture-guide must be 0 or more")
     if args.out.exists() and not args.out.is_dir():
         raise UserError(f"--out {args.out} is a file, not a folder")
     try:
@@ -106,7 +111,10 @@ def _run_photos(paths: list[Path], names: list[str], kinds: list[str], args: arg
 
 
 def _weights(names: list[str], args: argparse.Namespace) -> str | None:
-    return str(args.weights or "default") if any(n in TEXTURE_OF for n in names) else None
+    if not any(n in TEXTURE_OF for n in names):
+        return None
+    guide = f", texture guide {args.texture_guide:g}" if args.texture_guide > 0 else ""
+    return str(args.weights or "default") + guide
 
 
 def _run_objects(cases: list[objects.ObjectCase], names: list[str], args: argparse.Namespace) -> None:
