@@ -134,6 +134,18 @@ TEXTURE_WEIGHT_DECAY = 0.5
 # pedestal a smooth blob (context sharpness 0.36). The photo's own level keeps whole patches: every copy in the
 # fill is a known, allowed pixel.
 COARSE_SOURCE_CORE = 6
+# Sources near a target are preferred: a source r level pixels away costs its distance times 1 + (r / reach)^2,
+# reach = LOCALITY_REACH x (the target's depth in the hole + LOCALITY_DEPTH) level pixels, so deep in a large hole
+# the search looks further. The photo near a hole is the likeliest to continue into it: the same surface, at the
+# same distance from the camera (the same grain and focus), in the same light. Without it, a pedestal removed from
+# a 12 MP meadow came back with smooth grey patches copied from the shadowed ground far below it. Against no
+# locality, means of seeds 0-2: eval512 strokes hole L1 7.413 -> 7.414 %, 19.51 -> 19.46 dB, median sharpness
+# 0.464 -> 0.489; 28 512-crops of the large photos 2.613 -> 2.624 %, 31.62 -> 31.69 dB, sharpness 0.690 -> 0.730,
+# GMSD 0.0401 -> 0.0396; eval 256 centre hole L1 12.08 -> 12.07 %, sharpness 0.444 -> 0.453. Reach (4, 16): the
+# same figures within 0.01 %, but a pipe carried through a stroke (test_texture) 1.2 dB worse over six seeds, its
+# sky copied from right beside the pipe; (8, 16) and (4, 32): the grey patches partly back.
+LOCALITY_REACH = 6.0
+LOCALITY_DEPTH = 16.0
 KNOWN_PART_TARGETS = 1 << 15
 KNOWN_PART_SHARE = 0.9
 KNOWN_PART_ROUNDS = 2
@@ -204,6 +216,7 @@ class _Level:
     tx: torch.Tensor
     hy: torch.Tensor         # int64 [M] hole pixels (padded coordinates)
     hx: torch.Tensor
+    reach: torch.Tensor      # float32 [N] per target: how far its sources may lie before they cost more (_locality)
     scale: int               # photo pixels per level pixel
 
     @property
@@ -308,8 +321,10 @@ def _make_level(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.Tensor, 
     index[ty, tx] = torch.arange(ty.numel(), device=photo.device)
     hy, hx = torch.nonzero(hole_p, as_tuple=True)
     allowed = torch.nonzero((~touched).reshape(-1)).squeeze(1)  # one list, not a (row, column) pair: half the bytes
+    depth = torch.from_numpy(depth_in_hole(hole_p.cpu().numpy())).to(photo.device)[ty, tx]
     return _Level(photo=_pad(photo), low=low, texture=_pad(texture), valid=~touched, allowed=allowed,
-                  index=index, ty=ty, tx=tx, hy=hy, hx=hx, scale=scale)
+                  index=index, ty=ty, tx=tx, hy=hy, hx=hx, reach=LOCALITY_REACH * (depth + LOCALITY_DEPTH),
+                  scale=scale)
 
 
 def _within_patch(m: torch.Tensor, side: int = PATCH) -> torch.Tensor:
@@ -553,7 +568,7 @@ class _Descriptors:
             part = slice(start, start + DISTANCE_CHUNK)
             rows = torch.index_select(self.sources, 0, flat[part]).float().sub_(self.targets[part])
             torch.sum(rows.square_(), dim=1, out=d[part])
-        return d.masked_fill_(~torch.index_select(lv.valid.reshape(-1), 0, flat), math.inf)
+        return _locality(lv, sy, sx, d).masked_fill_(~torch.index_select(lv.valid.reshape(-1), 0, flat), math.inf)
 
 
 class _KnownPartDistance:
@@ -599,7 +614,14 @@ class _KnownPartDistance:
             squares = _samples_at(lv.photo, flat[part], self.shifts).sub_(self.samples[:, part]).square_().sum(dim=0)
             torch.sum(squares.mul_(self.known[part]), dim=1, out=d[part])
         d.div_(self.known_count)  # 0 / 0 where no sample is known: NaN, made infinite below
-        return d.masked_fill_(~allowed | ~(self.known_count > 0), math.inf)
+        return _locality(lv, sy, sx, d).masked_fill_(~allowed | ~(self.known_count > 0), math.inf)
+
+
+def _locality(level: _Level, sy: torch.Tensor, sx: torch.Tensor, d: torch.Tensor) -> torch.Tensor:
+    """``d`` (each target's distance to its candidate source at (sy, sx)) times 1 + (r / reach)^2, r the
+    candidate's distance from the target (LOCALITY_REACH), in place."""
+    r2 = (sy - level.ty).square_().add_((sx - level.tx).square_()).to(d.dtype)
+    return d.mul_(r2.div_(level.reach.square()).add_(1.0))
 
 
 # -- search and vote --------------------------------------------------------------------------------------------
