@@ -82,8 +82,9 @@ COHERENCE = 0.5            # a neighbour's continued source wins unless another 
 # well (a fifth of neighbouring hole pixels continue each other's source on eval512 strokes): a vote that averages
 # the overlapping patches there blurs, and each pixel's own copy there is single-pixel speckle. The majority
 # filter makes it piecewise constant (86 % continuing), so the fill is whole pieces of the photo, as PatchMatch's,
-# and every pixel still copies a known, allowed pixel: a neighbour's source patch, shifted by at most
-# MODE_WINDOW // 2 <= RADIUS, stays inside that (allowed) patch. With texture_stage.NETWORK_BAND_SIGMA 1.0, against
+# and every pixel still copies a known, allowed pixel: each round moves a copy at most MODE_WINDOW // 2 from the
+# match whose offset it takes, MODE_ROUNDS x MODE_WINDOW // 2 <= RADIUS in all, so it stays inside that (allowed)
+# patch. With texture_stage.NETWORK_BAND_SIGMA 1.0, against
 # the vote of the 3x3 nearest patches at the tenth quantile with that band at 1.5 (eval512 strokes / eval 256
 # centre / 28 512-crops of the large photos): median sharpness 0.41 / 0.27 / 0.49 -> 0.47 / 0.44 / 0.71, GMSD
 # 0.098 / 0.258 / 0.0333 -> 0.095 / 0.249 / 0.0321; hole L1 7.33 -> 7.45 % (Telea 7.68), Table-1 L1 2.97 ->
@@ -139,12 +140,13 @@ COARSE_SOURCE_CORE = 6
 # the search looks further. The photo near a hole is the likeliest to continue into it: the same surface, at the
 # same distance from the camera (the same grain and focus), in the same light. Without it, a pedestal removed from
 # a 12 MP meadow came back with smooth grey patches copied from the shadowed ground far below it. Against no
-# locality, means of seeds 0-2: eval512 strokes hole L1 7.413 -> 7.414 %, 19.51 -> 19.46 dB, median sharpness
-# 0.464 -> 0.489; 28 512-crops of the large photos 2.613 -> 2.624 %, 31.62 -> 31.69 dB, sharpness 0.690 -> 0.730,
-# GMSD 0.0401 -> 0.0396; eval 256 centre hole L1 12.08 -> 12.07 %, sharpness 0.444 -> 0.453. Reach (4, 16): the
-# same figures within 0.01 %, but a pipe carried through a stroke (test_texture) 1.2 dB worse over six seeds, its
-# sky copied from right beside the pipe; (8, 16) and (4, 32): the grey patches partly back.
-LOCALITY_REACH = 6.0
+# locality term, means of seeds 0-2: eval512 strokes hole L1 7.413 -> 7.402 %, 19.51 -> 19.51 dB, median
+# sharpness 0.464 -> 0.471; 28 512-crops of the large photos 2.613 -> 2.613 %, 31.62 -> 31.64 dB, sharpness
+# 0.690 -> 0.706; eval 256 centre unchanged (hole L1 12.08 %, sharpness 0.44); the four large photos with lines
+# and blobs at full size (seed 0) 2.97 -> 2.90 %, 26.60 -> 26.63 dB, sharpness 0.63 -> 0.68 (the Bridge 2.05 ->
+# 1.79 %). At 6: sharpness 0.49 at 512 and 0.73 on the crops, the pedestal cleaner still, but on the Bridge a blob
+# over the horizon came back as a block of the sand just below it (29.0 -> 27.9 dB, seeds 0-2).
+LOCALITY_REACH = 12.0
 LOCALITY_DEPTH = 16.0
 KNOWN_PART_TARGETS = 1 << 15
 KNOWN_PART_SHARE = 0.9
