@@ -21,7 +21,8 @@ searches the votes weigh the matches evenly enough that a continuation that most
 on is not outvoted by a few close flat matches. Averaging blurs wherever the field is not coherent, and a blurred
 estimate is best matched by flat sources; the texture term below keeps busy sources winning there, and
 propagated candidates get a bias (COHERENCE), so a neighbour's continued source wins unless another is clearly
-closer. Each level above the photo's own first
+closer, and a source far from its target costs more than a near one (LOCALITY_REACH), so where many fit alike the
+hole takes the surface beside it. Each level above the photo's own first
 matches every patch on its known pixels alone (raw samples, the hole's masked out of the distance),
 so what surrounds the hole picks the first sources, not the smooth estimate inside it: a pipe under a blob and a
 wall's courses through a stroke continue. Rounds at the coarser levels (six
