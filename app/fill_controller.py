@@ -48,6 +48,7 @@ class FillController(QObject):
         self._variations: Variations | None = None
         self._history: QMetaObject.Connection | None = None     # to the undo stack of the variations' photo
         self._network_only: FillEvidence | None = None  # the last fill, when it had no texture stage to vary
+        self._texture_skipped: str | None = None  # ... and why, when the stage was asked for (too little memory)
         worker.finished.connect(self._on_finished)
         worker.cancelled.connect(self._on_cancelled)
         worker.failed.connect(self._on_failed)
@@ -81,6 +82,8 @@ class FillController(QObject):
         """Why Another Variation cannot run now, or None when it can."""
         if self.variations(document) is None:
             if document is not None and document.evidence is not None and document.evidence is self._network_only:
+                if self._texture_skipped is not None:
+                    return f"The last fill has no texture to vary. {self._texture_skipped}"
                 return ("The last fill ran without the texture stage (Fill Settings: Texture from the photo), so "
                         "it has no texture to vary.")
             return "Fill first: a variation re-synthesises the texture of the last fill, while it is the last edit."
@@ -123,7 +126,7 @@ class FillController(QObject):
         """A fill landed: its variations start with it, if it has a texture stage to vary."""
         self._forget_variations()
         if result.seed is None:
-            self._network_only = evidence
+            self._network_only, self._texture_skipped = evidence, result.texture_skipped
         else:
             self._variations = Variations(document, request, self._weights,
                                           [self._variation(result, composite, evidence)])
@@ -133,7 +136,7 @@ class FillController(QObject):
     def _forget_variations(self) -> None:
         if self._history is not None:
             QObject.disconnect(self._history)  # harmless when the photo, and its undo stack, are already gone
-        self._variations = self._history = self._network_only = None
+        self._variations = self._history = self._network_only = self._texture_skipped = None
 
     def _on_history_changed(self) -> None:
         state = self._variations
@@ -223,7 +226,10 @@ class FillController(QObject):
             return
         self._keep_variations(document, request, composite, evidence, result)
         self.filled.emit(evidence, result)
-        self.message.emit(f"Filled in {seconds:.2f} s", 5000)
+        if result.texture_skipped is None:
+            self.message.emit(f"Filled in {seconds:.2f} s", 5000)
+        else:
+            self.message.emit(f"Filled in {seconds:.2f} s by the network alone. {result.texture_skipped}", 20000)
         if again:
             self.start(document)
 

@@ -1,4 +1,4 @@
-"""How the engine runs on the CPU: thread count, denormal floats and the memory allocator."""
+"""How the engine runs on the CPU: thread count, denormal floats, the memory allocator and the memory free."""
 from __future__ import annotations
 
 import contextlib
@@ -8,7 +8,25 @@ import os
 import threading
 from typing import Iterator
 
+import psutil
 import torch
+
+
+CGROUP = "/sys/fs/cgroup"  # Linux's control group v2 of this process (a container's memory limit)
+
+
+def available_memory() -> int:
+    """Bytes of memory the system can give this process now without swapping (what it holds already not
+    counted): Linux's MemAvailable, and its counterparts elsewhere, through psutil; in a container whose memory
+    is limited (cgroup v2), no more than the limit less what the container uses."""
+    free = int(psutil.virtual_memory().available)
+    try:
+        with open(f"{CGROUP}/memory.max", encoding="ascii") as limit, \
+                open(f"{CGROUP}/memory.current", encoding="ascii") as used:
+            cap, current = limit.read().strip(), used.read().strip()
+    except OSError:
+        return free
+    return free if cap == "max" else min(free, max(0, int(cap) - int(current)))
 
 
 def physical_cores() -> int:

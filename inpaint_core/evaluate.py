@@ -168,7 +168,13 @@ def build_methods(names: list[str], weights: Path | None = None, device: str = "
 
 
 def _composite_of(inpainter: Inpainter) -> FillFn:
-    return lambda image, mask: inpainter.fill(image, mask).composite
+    def fill(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        result = inpainter.fill(image, mask)
+        if result.texture_skipped is not None:  # scored as deepfill+texture, it would be the network's alone
+            from .pipeline import NotEnoughMemory
+            raise NotEnoughMemory(result.texture_skipped)
+        return result.composite
+    return fill
 
 
 # -- running ------------------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import torch
 
-from .cpu import configure_threads, flush_denormals, reuse_freed_memory
+from .cpu import available_memory, configure_threads, flush_denormals, reuse_freed_memory
 from .devices import available_devices, resolve_device, resolve_precision
 from .flow import offsets_to_rgb
 from .model.generator import InpaintGenerator
@@ -26,7 +26,7 @@ from .model.layers import layers_that_run
 from .regions import DEFAULT_MARGIN, DEFAULT_WORK_SIZE, Region, Strategy, plan_regions
 from .sources import RegionAttention
 from .texture import TextureSettings
-from .texture_stage import RegionGuide, TextureJob, TextureSources, run as run_texture
+from .texture_stage import RegionGuide, TextureJob, TextureSources, peak_memory, run as run_texture
 from .weights import default_weights, load_generator_state, load_weights
 
 ProgressCallback = Callable[[float, str], None]
@@ -41,6 +41,27 @@ TEXTURE_REUSED_BUFFER = 32 * 1024 * 1024  # bytes: the texture stage keeps freed
 
 class InpaintInputError(ValueError):
     """The image or mask cannot be filled (wrong shape or type, mask covering everything)."""
+
+
+class NotEnoughMemory(MemoryError):
+    """The texture stage would need more memory than the system has free; the message says how much of each."""
+
+
+def texture_memory_shortfall(job: TextureJob) -> str | None:
+    """Why the texture stage cannot run on ``job`` now (it would need more memory than is free: a long line
+    across a very large photo, or other programs holding the memory), or None when it can. Swapping would take
+    the whole machine down with it, and running out would get the editor killed, so the stage is not started.
+    This counts the computer's memory: on a CUDA GPU the stage's tables are on the device, where running out
+    raises PyTorch's own error, which ends the fill with its message."""
+    needed, free = peak_memory(job), available_memory()
+    if needed <= free:
+        return None
+    return (f"The texture stage needs about {_size(needed)} for this fill and {_size(free)} of memory is free. "
+            "Close other programs, or fill a shorter stroke at a time.")
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.0f} MB"
 
 
 class FillCancelled(Exception):
@@ -76,6 +97,7 @@ class InpaintResult:
     processed regions; ``coarse`` and ``refined`` are each network stage's fill pasted over the photo, and
     outside the regions the flow is white. ``texture_flow_rgb`` (same box, same colour wheel) shows where the
     texture stage copied each pixel from, ``seed`` which variation this is; both empty / None without the stage.
+    ``texture_skipped`` says why the stage was asked for but did not run (too little free memory).
     """
 
     composite: np.ndarray
@@ -89,6 +111,7 @@ class InpaintResult:
     texture_flow_rgb: np.ndarray | None = None
     seed: int | None = None
     texture_job: TextureJob | None = field(default=None, repr=False)  # what ``Inpainter.vary`` re-runs
+    texture_skipped: str | None = None  # why the texture stage, though asked for, did not run (memory)
 
     def evidence(self) -> list[RegionAttention | TextureSources]:
         """Per-area source maps (``box``, ``cell_of``, ``heat``, ``top``) of the final fill: the texture stage's
@@ -257,8 +280,13 @@ class Inpainter:
             guides = [RegionGuide(box=r.region.box, owned=r.owned, fill=r.refined, offsets=r.offsets,
                                   scale=r.region.scale) for r, _ in results]
             job = TextureJob(photo=image, hole=mask, exclude=exclude, guides=guides, settings=self.texture_settings)
-            result = self._with_texture(result, job, self.seed if seed is None else seed, progress, cancel,
-                                        start=network_share)
+            # Without the memory for the texture stage the network's fill is the result, and says why.
+            shortfall = texture_memory_shortfall(job)
+            if shortfall is None:
+                result = self._with_texture(result, job, self.seed if seed is None else seed, progress, cancel,
+                                            start=network_share)
+            else:
+                result.texture_skipped = shortfall
         result.timings["total"] = time.perf_counter() - started
         if progress is not None:
             progress(1.0, DONE_MESSAGE)
@@ -270,6 +298,9 @@ class Inpainter:
         re-run with ``seed`` (a fraction of a fill's time). The result replaces ``result``."""
         if result.texture_job is None:
             raise ValueError("this fill has no texture stage to vary (it was made with texture='network')")
+        shortfall = texture_memory_shortfall(result.texture_job)
+        if shortfall is not None:
+            raise NotEnoughMemory(shortfall)
         started = time.perf_counter()
         varied = self._with_texture(result, result.texture_job, seed, progress, cancel, start=0.0)
         varied.timings = {"texture": varied.timings["texture"], "total": time.perf_counter() - started}

@@ -61,6 +61,11 @@ COPY_TRUST_SPREAD = 9.0
 COPY_TRUST_REACH = 16.0
 THIN_HOLE_HALF_WIDTH = 24.0
 COHERENCE_WINDOW = 5
+# Bytes the stage adds at its peak per pixel of the largest box it synthesises on (groups run one after another).
+# Measured as the process's peak during a variation over its memory before it: 128 on a 20 MP photo with the eval's
+# lines (one 20 MP box), 129 on the Bridge's (10.7 MP), 130 on the pedestal (3.7 MP); the synthesis alone 132 on
+# a 4.2 MP box (tests/test_texture.py).
+PEAK_BYTES_PER_BOX_PIXEL = 140
 
 
 @dataclass
@@ -262,6 +267,13 @@ def composite_in_hole(photo: np.ndarray, hole: np.ndarray, network: np.ndarray, 
     blend = network_lows_texture_highs(photo[crop], hole, network[crop], synthesis.image[crop],
                                        NETWORK_BAND_SIGMA / scale, trust)
     return blend[hole]
+
+
+def peak_memory(job: TextureJob) -> int:
+    """Bytes the stage will add to the process at its peak (PEAK_BYTES_PER_BOX_PIXEL of its largest box). A long
+    line across a photo makes the box the whole photo: about 2.8 GB at 20 MP, 6.7 GB at 48 MP."""
+    areas = [(x1 - x0) * (y1 - y0) for _, (x0, y0, x1, y1) in merge_overlapping([g.box for g in job.guides])]
+    return PEAK_BYTES_PER_BOX_PIXEL * max(areas, default=0)
 
 
 def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback | None = None

@@ -80,13 +80,15 @@ class FakeEngine:
     """Stands in for Inpainter where the model's numbers do not matter: fills the hole with one colour, can wait
     on an event (to test cancel and responsiveness) or raise. With ``texture``, a stand-in texture stage follows:
     the hole painted with ``texture_colour(seed)``, every pixel copied from ``texture_source(seed)``, and
-    ``vary`` re-runs only that."""
+    ``vary`` re-runs only that. With ``texture_skipped``, the stage is asked for but does not run, for that reason
+    (as Inpainter does without the memory for it)."""
 
     def __init__(self, colour: tuple[int, int, int] = (0, 255, 0), error: Exception | None = None,
-                 texture: bool = False) -> None:
+                 texture: bool = False, texture_skipped: str | None = None) -> None:
         self.colour = colour
         self.error = error
         self.texture = texture
+        self.texture_skipped = texture_skipped
         self.release = threading.Event()
         self.release.set()
         self.started = threading.Event()
@@ -110,8 +112,9 @@ class FakeEngine:
         composite[mask] = self.colour
         region = np.full_like(image, 128)
         result = InpaintResult(composite=composite, box=(0, 0, image.shape[1], image.shape[0]), coarse=region,
-                               refined=region, flow_rgb=region, timings={"total": 0.01})
-        if not self.texture:
+                               refined=region, flow_rgb=region, timings={"total": 0.01},
+                               texture_skipped=self.texture_skipped)
+        if not self.texture or self.texture_skipped is not None:
             return result
         job = TextureJob(photo=image, hole=mask, exclude=exclude, guides=[], settings=TextureSettings())
         return self._textured(result, job, 0 if seed is None else seed)

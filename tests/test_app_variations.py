@@ -296,3 +296,15 @@ def test_another_variation_is_disabled_after_a_fill_without_the_texture_stage(qt
     assert not panel.flow_buttons["texture_flow_rgb"].isEnabled() and panel.flow_buttons["flow_rgb"].isChecked()
     assert window.status.fill_time_label.text().startswith("Fill ") and "texture" not in \
         window.status.fill_time_label.text()
+
+
+def test_a_fill_without_the_memory_for_the_texture_stage_says_so_and_has_no_variations(qtbot, tmp_path, dialogs,
+                                                                                     photo):
+    reason = "The texture stage needs about 6.7 GB for this fill and 3.1 GB of memory is free."
+    window = make_window(qtbot, tmp_path, factory=fake_factory(FakeEngine(texture=True, texture_skipped=reason)))
+    assert window.files.open_path(photo)
+    fill(qtbot, window)
+    assert window.statusBar().currentMessage().endswith(f"by the network alone. {reason}")
+    vary_action = window.act["vary"]
+    assert not vary_action.isEnabled() and reason in vary_action.toolTip()
+    assert bar_text(window) is None

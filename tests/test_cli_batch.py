@@ -115,7 +115,7 @@ def test_each_photo_gets_its_own_mask_and_exclude_area(tmp_path, monkeypatch):
 
         def fill(self, rgb, hole, *, exclude=None):
             calls[rgb.shape, int(hole.sum())] = (hole.copy(), exclude)
-            return SimpleNamespace(composite=rgb)
+            return SimpleNamespace(composite=rgb, texture_skipped=None)
 
     monkeypatch.setattr("inpaint_core.pipeline.Inpainter", Recorder)  # fill imports it when it runs
     assert main(["fill", str(folder), "--masks", str(folder), "-o", str(tmp_path / "out")]) == 0
@@ -152,3 +152,25 @@ def test_folder_arguments_are_checked_before_any_model_loads(tmp_path, capsys):
         assert main(args) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and expected in err
+
+
+def test_a_photo_filled_by_the_network_alone_is_reported_but_written(tmp_path, capsys):
+    """The fill's own warnings (the texture stage skipped for memory) reach the report, per photo; other
+    warnings raised while filling do not."""
+    import warnings
+
+    photos, masks, out = tmp_path / "p", tmp_path / "m", tmp_path / "out"
+    for folder in (photos, masks, out):
+        folder.mkdir()
+    photo(photos / "a.png", 32, 32, 7)
+    mask(masks / "a.png", 32, 32)
+
+    def fill(rgb, hole, exclude):
+        warnings.warn("filled by the network alone: 9 MB needed, 3 MB free", batch.FillWarning)
+        warnings.warn("some library's deprecation", DeprecationWarning)
+        return rgb
+
+    assert batch.run(batch.plan(photos, masks, out), fill) == 0
+    err = capsys.readouterr().err
+    assert "warning: a.png: filled by the network alone: 9 MB needed, 3 MB free" in err
+    assert "deprecation" not in err and (out / "a.png").exists()

@@ -128,3 +128,22 @@ def test_unusable_output_path_is_refused_before_filling(tmp_path, golden_weights
         assert main(["fill", photo, str(tmp_path / "mask.png"), "-o", str(out), "--weights", str(golden_weights)]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_without_the_memory_for_the_texture_stage_fill_warns_and_eval_stops(tmp_path, golden_weights, capsys,
+                                                                            monkeypatch) -> None:
+    """`fill` writes the network's fill and says why the texture stage did not run; `eval` stops with that
+    message rather than score the network's fill as deepfill+texture."""
+    from inpaint_core import pipeline
+
+    monkeypatch.setattr(pipeline, "available_memory", lambda: 3 * 2**20)
+    write_mask(tmp_path / "mask.png", (256, 256), (90, 150, 100, 170))
+    out = tmp_path / "out.png"
+    assert main(["fill", str(EVAL_DIR / "kodak_0007.jpg"), str(tmp_path / "mask.png"), "-o", str(out),
+                 "--weights", str(golden_weights)]) == 0
+    assert out.exists()
+    assert "warning: filled by the network alone: The texture stage needs about 9 MB for this fill and 3 MB of " \
+           "memory is free" in capsys.readouterr().err
+    assert main(["eval", "--images", str(EVAL_DIR), "--limit", "1", "--methods", "deepfill+texture",
+                 "--weights", str(golden_weights), "--out", str(tmp_path / "eval")]) == 2
+    assert "error: The texture stage needs about 9 MB" in capsys.readouterr().err

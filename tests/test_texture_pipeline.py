@@ -9,9 +9,10 @@ import pytest
 from inpaint_core import Inpainter, metrics
 from inpaint_core.evaluate import make_mask
 from inpaint_core.imageio import read_image
-from inpaint_core.pipeline import DONE_MESSAGE, NETWORK_SHARE, STAGE_MESSAGES
+from inpaint_core import pipeline
+from inpaint_core.pipeline import DONE_MESSAGE, NETWORK_SHARE, STAGE_MESSAGES, NotEnoughMemory
 from inpaint_core.texture import MODE_ROUNDS, MODE_WINDOW, RADIUS
-from inpaint_core.texture_stage import TextureSources
+from inpaint_core.texture_stage import PEAK_BYTES_PER_BOX_PIXEL, TextureSources, peak_memory
 
 from .conftest import EVAL_DIR, LARGE_DIR, SHARED
 
@@ -115,6 +116,25 @@ def test_vary_needs_a_fill_made_with_the_texture_stage(case) -> None:
     assert result.texture_job is None and result.texture_flow_rgb is None and result.seed is None
     with pytest.raises(ValueError, match="texture='network'"):
         network.vary(result, 1)
+
+
+def test_without_the_memory_for_the_texture_stage_the_network_fills_and_says_why(inpainter, filled, case,
+                                                                                 monkeypatch) -> None:
+    """A 256 photo's stage needs 140 B a pixel of its box (9 MB); with 8 MB free it is not started: the fill is
+    the network's alone, byte for byte, and says how much it needed and how much was free."""
+    photo, mask = case
+    assert peak_memory(filled.texture_job) == PEAK_BYTES_PER_BOX_PIXEL * 256 * 256
+    monkeypatch.setattr(pipeline, "available_memory", lambda: 8 * 2**20)
+    result = inpainter.fill(photo, mask, seed=0)
+    assert result.texture_skipped is not None and "needs about 9 MB for this fill and 8 MB of memory is free" in result.texture_skipped
+    assert result.seed is None and result.texture_job is None and result.texture_flow_rgb is None
+    network_only = Inpainter(device="cpu", texture="network", precision="fp32").fill(photo, mask).composite
+    assert np.array_equal(result.composite, network_only)
+    # A variation of an earlier fill is refused the same way, and the fill is left as it was.
+    with pytest.raises(NotEnoughMemory, match="needs about 9 MB"):
+        inpainter.vary(filled, 1)
+    monkeypatch.setattr(pipeline, "available_memory", lambda: 10 * 2**20)
+    assert inpainter.fill(photo, mask, seed=0).texture_skipped is None
 
 
 # -- the seam (issue #16's target) ---------------------------------------------------------------------------------

@@ -22,8 +22,12 @@ from ..imageio import FORMATS_BY_SUFFIX, read_image, read_mask, write_image
 MASK_SUFFIXES = ("", "_mask")
 EXCLUDE_SUFFIX = "_exclude"
 
-# (photo rgb, hole, exclude or None) -> the filled photo
+# (photo rgb, hole, exclude or None) -> the filled photo; it may warn with FillWarning (reported per photo)
 Fill = Callable[[np.ndarray, np.ndarray, "np.ndarray | None"], np.ndarray]
+
+
+class FillWarning(UserWarning):
+    """Something the user should know about one photo's fill (it was made by the network alone)."""
 
 
 @dataclass(frozen=True)
@@ -87,8 +91,11 @@ def _fill_one(job: Job, fill: Fill) -> list[str]:
         exclude = None if job.exclude is None else read_mask(job.exclude, size=photo.size)
     if not mask.any():
         raise ValueError(f"the mask {job.mask.name} is empty: nothing to fill")
-    write_image(job.out, fill(photo.rgb, mask, exclude), alpha=photo.alpha, like=photo)
-    return [str(w.message) for w in caught]
+    with warnings.catch_warnings(record=True) as filling:
+        warnings.simplefilter("always", FillWarning)
+        filled = fill(photo.rgb, mask, exclude)
+    write_image(job.out, filled, alpha=photo.alpha, like=photo)
+    return [str(w.message) for w in caught + [w for w in filling if issubclass(w.category, FillWarning)]]
 
 
 def run(batch: Plan, fill: Fill, overwrite: bool = False) -> int:

@@ -129,8 +129,14 @@ def run_folder(args: argparse.Namespace) -> int:
         raise UserError(f"{args.image} holds no photos ({', '.join(sorted(FORMATS_BY_SUFFIX))})")
     args.out.mkdir(parents=True, exist_ok=True)
     inpainter = _engine(args) if jobs.jobs else None
-    return batch.run(jobs, lambda rgb, mask, exclude: inpainter.fill(rgb, mask, exclude=exclude).composite,
-                     overwrite=args.overwrite)
+
+    def fill(rgb: np.ndarray, mask: np.ndarray, exclude: np.ndarray | None) -> np.ndarray:
+        result = inpainter.fill(rgb, mask, exclude=exclude)
+        if result.texture_skipped is not None:
+            warnings.warn(f"filled by the network alone: {result.texture_skipped}", batch.FillWarning)
+        return result.composite
+
+    return batch.run(jobs, fill, overwrite=args.overwrite)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -178,6 +184,8 @@ def run(args: argparse.Namespace) -> int:
             picture = _sources_image(result.composite, result.box, result.sources(x, y), result.top_sources(x, y),
                                      (x, y))
             write_image(args.save_stages / f"sources_{x}_{y}.png", picture)
+    if result.texture_skipped is not None:
+        print(f"warning: filled by the network alone: {result.texture_skipped}", file=sys.stderr)
     seconds = f"model {result.timings.get('model', 0.0):.2f} s"
     if "texture" in result.timings:
         seconds += f", texture {result.timings['texture']:.2f} s (seed {result.seed})"

@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, DeviceError, ImageReadError, ImageWriteError, WeightsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except MemoryError as exc:  # the texture stage's own check (pipeline.NotEnoughMemory) says how much
+        print(f"error: {exc or 'out of memory'}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
