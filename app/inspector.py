@@ -47,7 +47,8 @@ class CellSources:
     overlay: BufferImage
     top: list[tuple[tuple[int, int, int, int], float]]
     total: float   # the cell's whole attention weight (just under 1)
-    copied: bool = False   # made by the texture stage: ``top`` is the one patch it was copied from
+    copied: bool = False   # made by the texture stage: ``top`` is the one patch it was copied from ...
+    source: tuple[int, int] | None = None  # ... and this the photo pixel (x, y) it copied
 
     @property
     def nbytes(self) -> int:
@@ -78,8 +79,9 @@ def sources_text(x: int, y: int, cell: CellSources) -> str:
     """The tooltip: the patch pixel (x, y) was copied from, or each outlined source's share of its attention."""
     if cell.copied:
         (x0, y0, x1, y1), _ = cell.top[0]
-        return (f"Pixel ({x}, {y}) was copied from the photo's patch ({x0}, {y0})–({x1}, {y1}) by the texture "
-                "stage (its centre pixel).")
+        sx, sy = cell.source
+        return (f"Pixel ({x}, {y}) was copied from the photo's pixel ({sx}, {sy}), in the patch ({x0}, {y0})–"
+                f"({x1}, {y1}) the texture stage matched.")
     lines = [f"Pixel ({x}, {y}) borrowed from:"]
     for rank, ((x0, y0, x1, y1), weight) in enumerate(cell.top, start=1):
         lines.append(f"{rank}. {percent(weight)} from ({x0}, {y0})–({x1}, {y1})")
@@ -293,8 +295,9 @@ class SourceInspector(QObject):
         # The area's own map, not result.sources(): that one spans every region's box, which for two holes far
         # apart in a large photo is most of the photo, for a map that is zero outside this area.
         heat = sources.heat(row)
+        copied = bool(self._result.texture)  # then every area's evidence is the texture stage's own
         cell = CellSources(sources.box, render_heat(heat), sources.top(row, TOP_K), float(heat.sum()),
-                           copied=bool(self._result.texture))
+                           copied=copied, source=sources.source(row) if copied else None)
         self._cache[key] = cell
         while sum(c.nbytes for c in self._cache.values()) > CACHE_BYTES and len(self._cache) > 1:
             self._cache.popitem(last=False)

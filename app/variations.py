@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # the engine's module imports torch, which the UI thread neve
 
 
 # Bytes the variations of one fill may hold of their own (pixels, flow colours, sources; the network's output is
-# shared): each holds about 14 bytes per pixel of the fill's box, 140 MB for a fill spanning a 10 MP photo, and
+# shared): each holds about 16 bytes per pixel of the fill's box, 160 MB for a fill spanning a 10 MP photo, and
 # clicking Another Variation must not fill the machine's memory. Past it the oldest are let go, never the fill.
 MEMORY_BUDGET = 1 << 30
 
@@ -31,7 +31,8 @@ class Variation:
     def own_bytes(self) -> int:
         """Bytes only this variation holds: its pixels, its flow colours and its texture sources."""
         flow = self.evidence.texture_flow_rgb
-        sources = sum(group.source_y.nbytes + group.source_x.nbytes for group in self.result.texture)
+        sources = sum(sum(a.nbytes for a in (group.source_y, group.source_x, group.patch_dy, group.patch_dx)
+                          if a is not None) for group in self.result.texture)
         return self.pixels.nbytes + (0 if flow is None else flow.nbytes) + sources
 
 

@@ -197,6 +197,9 @@ class Synthesis:
     source_y, source_x: int32 [H, W], the box pixel each hole pixel was copied from; -1 outside the hole.
     match_y, match_x: int32 [H, W], the centre of the patch the search matched to each hole pixel's own patch
         (before the majority filter made the copies coherent); -1 outside the hole.
+    patch_dy, patch_dx: int8 [H, W], from each hole pixel's source to the centre of a whole allowed patch that
+        holds it (the patch matched where its copy's offset came from; within MODE_ROUNDS x MODE_WINDOW // 2 <
+        RADIUS); 0 outside the hole.
     """
 
     image: np.ndarray
@@ -204,6 +207,8 @@ class Synthesis:
     source_x: np.ndarray
     match_y: np.ndarray
     match_x: np.ndarray
+    patch_dy: np.ndarray
+    patch_dx: np.ndarray
 
 
 @dataclass
@@ -746,9 +751,11 @@ def _vote(level: _Level, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor 
     return result
 
 
-def _majority_sources(level: _Level, sy: torch.Tensor, sx: torch.Tensor) -> torch.Tensor:
-    """[M] flat level index of the pixel each hole pixel copies: itself plus the offset most common among the hole
-    pixels' own offsets in the MODE_WINDOW square around it (MODE_ROUNDS rounds; see MODE_WINDOW)."""
+def _majority_sources(level: _Level, sy: torch.Tensor, sx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """([M], [M]) flat level indices: of the pixel each hole pixel copies, itself plus the offset most common among
+    the hole pixels' own offsets in the MODE_WINDOW square around it (MODE_ROUNDS rounds; see MODE_WINDOW), and of
+    the centre of a whole allowed patch holding that pixel: the match of the hole pixel the offset came from (each
+    round passes it on with the offset), what the inspector outlines."""
     h, w = level.shape
     own = level.index[level.hy, level.hx]
     pixels = level.hy * w + level.hx
@@ -756,6 +763,7 @@ def _majority_sources(level: _Level, sy: torch.Tensor, sx: torch.Tensor) -> torc
     # pixel of its source patch, so the flat sum never wraps around a row. They and the keys below lie within
     # +-(h * w + window), which int32 holds for any photo imageio reads (MAX_PIXELS): half the bytes to sort.
     offset = ((sy[own] - level.hy) * w + (sx[own] - level.hx)).to(torch.int32)
+    anchor = (sy[own] * w + sx[own]).to(torch.int32)
     r = MODE_WINDOW // 2
     span = torch.arange(-r, r + 1, device=pixels.device)
     shifts = (span[:, None] * w + span[None, :]).reshape(-1)
@@ -767,7 +775,9 @@ def _majority_sources(level: _Level, sy: torch.Tensor, sx: torch.Tensor) -> torc
     for _ in range(MODE_ROUNDS):
         field = torch.full((h * w,), nowhere, dtype=torch.int32, device=pixels.device)
         field[pixels] = offset
-        chosen = offset.clone()
+        anchors = torch.zeros((h * w,), dtype=torch.int32, device=pixels.device)
+        anchors[pixels] = anchor
+        chosen, chosen_anchor = offset.clone(), anchor.clone()
         for start in range(0, len(pixels), MODE_CHUNK):
             keys = field[pixels[start:start + MODE_CHUNK, None] + shifts]
             missing = keys == nowhere
@@ -788,8 +798,12 @@ def _majority_sources(level: _Level, sy: torch.Tensor, sx: torch.Tensor) -> torc
             best = ranked.gather(1, at).squeeze(1)
             wins = count.squeeze(1) > mine_count[open_]
             chosen[start + open_] = torch.where(wins, best, mine[open_])
-        offset = chosen
-    return pixels + offset
+            # The winning offset's patch: that of the first pixel in the window that copies at it.
+            won = open_[wins]
+            first = (keys[won] == best[wins][:, None]).to(torch.uint8).argmax(dim=1)
+            chosen_anchor[start + won] = anchors[pixels[start + won] + shifts[first]]
+        offset, anchor = chosen, chosen_anchor
+    return pixels + offset, anchor.to(pixels.dtype)
 
 
 def _copy_shaded(level: _Level, source: torch.Tensor) -> torch.Tensor:
@@ -837,9 +851,9 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
     """
     hole = np.asarray(hole, dtype=bool)
     if not hole.any():
-        nowhere = np.full(hole.shape, -1, np.int32)
+        nowhere, level = np.full(hole.shape, -1, np.int32), np.zeros(hole.shape, np.int8)
         return Synthesis(np.asarray(photo, np.float32).copy(), nowhere, nowhere.copy(), nowhere.copy(),
-                         nowhere.copy())
+                         nowhere.copy(), level, level.copy())
     device = torch.device(device)
     generator = torch.Generator(device=device)
     generator.manual_seed(int(seed))
@@ -954,9 +968,9 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
     if previous is None or sy is None:
         raise ValueError("the texture stage needs a patch of known pixels outside the hole and the excluded area")
     desc = known_part = None  # the finest level's source table (0.75 GB on a 21 MP box) is not voted from
-    source = _majority_sources(previous, sy, sx)
+    source, anchor = _majority_sources(previous, sy, sx)
     previous.photo[:, previous.hy, previous.hx] = _copy_shaded(previous, source)
-    return _result(previous, source, sy, sx, hole.shape)
+    return _result(previous, source, anchor, sy, sx, hole.shape)
 
 
 def _initial_field(level: _Level, init_offsets: np.ndarray | None, generator: torch.Generator
@@ -997,19 +1011,23 @@ def _upsample_field(coarse: _Level, fine: _Level, sy: torch.Tensor, sx: torch.Te
     return torch.where(ok, ny, ry), torch.where(ok, nx, rx), ok
 
 
-def _result(level: _Level, source: torch.Tensor, sy: torch.Tensor, sx: torch.Tensor, shape: tuple[int, int]
-            ) -> Synthesis:
+def _result(level: _Level, source: torch.Tensor, anchor: torch.Tensor, sy: torch.Tensor, sx: torch.Tensor,
+            shape: tuple[int, int]) -> Synthesis:
     h, w = shape
     image = level.photo[:, RADIUS:RADIUS + h, RADIUS:RADIUS + w].permute(1, 2, 0).cpu().numpy()
     hy, hx = (level.hy - RADIUS).cpu().numpy(), (level.hx - RADIUS).cpu().numpy()
     own = level.index[level.hy, level.hx]
 
-    def on_hole(rows: torch.Tensor) -> np.ndarray:
-        box = np.full(shape, -1, np.int32)
-        box[hy, hx] = rows.cpu().numpy() - RADIUS
+    def on_hole(rows: torch.Tensor, outside: int = -1, dtype: type = np.int32) -> np.ndarray:
+        box = np.full(shape, outside, dtype)
+        box[hy, hx] = rows.cpu().numpy()
         return box
 
     width = level.shape[1]
+    source_y, source_x = torch.div(source, width, rounding_mode="floor"), source % width
+    anchor_y, anchor_x = torch.div(anchor, width, rounding_mode="floor"), anchor % width
     return Synthesis(image=np.ascontiguousarray(image),
-                     source_y=on_hole(torch.div(source, width, rounding_mode="floor")),
-                     source_x=on_hole(source % width), match_y=on_hole(sy[own]), match_x=on_hole(sx[own]))
+                     source_y=on_hole(source_y - RADIUS), source_x=on_hole(source_x - RADIUS),
+                     match_y=on_hole(sy[own] - RADIUS), match_x=on_hole(sx[own] - RADIUS),
+                     patch_dy=on_hole(anchor_y - source_y, 0, np.int8),
+                     patch_dx=on_hole(anchor_x - source_x, 0, np.int8))

@@ -81,7 +81,8 @@ class RegionGuide:
 
 @dataclass
 class TextureSources:
-    """The photo pixel every synthesised pixel of one group was copied from (the centre of the patch shown).
+    """The photo pixel every synthesised pixel of one group was copied from, and the whole known patch that holds it
+    (the patch shown: one the search matched, so it never covers the hole, as one centred on the copy could).
 
     Shaped like the attention's per-region evidence (``sources.RegionAttention``: ``box``, ``cell_of``, ``heat``,
     ``top``), so the inspector shows a synthesised pixel's exact source the way it shows attention's."""
@@ -89,6 +90,10 @@ class TextureSources:
     box: tuple[int, int, int, int]
     source_y: np.ndarray             # int32 [h, w] photo row of each hole pixel's source, -1 elsewhere
     source_x: np.ndarray
+    # int8 [h, w]: from each source to the centre of the whole known patch shown around it (``Synthesis.patch_dy``,
+    # one the search matched, never over the hole); None: the patch centred on the source
+    patch_dy: np.ndarray | None = None
+    patch_dx: np.ndarray | None = None
 
     def cell_of(self, x: int, y: int) -> int | None:
         """A key for photo pixel (x, y) when it was synthesised here, else None."""
@@ -97,14 +102,21 @@ class TextureSources:
             return None
         return (y - y0) * (x1 - x0) + (x - x0)
 
-    def _source_box(self, key: int) -> tuple[int, int, int, int]:
+    def source(self, key: int) -> tuple[int, int]:
+        """(x, y): the photo pixel the synthesised pixel ``key`` (from ``cell_of``) was copied from."""
         x0, y0, x1, y1 = self.box
         ry, rx = divmod(key, x1 - x0)
-        sy, sx = int(self.source_y[ry, rx]), int(self.source_x[ry, rx])
+        return int(self.source_x[ry, rx]), int(self.source_y[ry, rx])
+
+    def _source_box(self, key: int) -> tuple[int, int, int, int]:
+        sx, sy = self.source(key)
+        if self.patch_dy is not None and self.patch_dx is not None:
+            ry, rx = divmod(key, self.box[2] - self.box[0])
+            sy, sx = sy + int(self.patch_dy[ry, rx]), sx + int(self.patch_dx[ry, rx])
         return sx - RADIUS, sy - RADIUS, sx + RADIUS + 1, sy + RADIUS + 1
 
     def heat(self, key: int) -> np.ndarray:
-        """float32 [h, w] over the group's box: the copied patch, weight 1 spread over its pixels."""
+        """float32 [h, w] over the group's box: the patch holding the copied pixel, weight 1 spread over it."""
         x0, y0, x1, y1 = self.box
         heat = np.zeros((y1 - y0, x1 - x0), np.float32)
         bx0, by0, bx1, by1 = self._source_box(key)
@@ -112,7 +124,7 @@ class TextureSources:
         return heat
 
     def top(self, key: int, k: int) -> list[tuple[tuple[int, int, int, int], float]]:
-        """The copied patch as (photo box, weight 1.0): a synthesised pixel has exactly one source."""
+        """The patch holding the copied pixel as (photo box, weight 1.0): a synthesised pixel has one source."""
         return [(self._source_box(key), 1.0)] if k > 0 else []
 
     def offsets(self) -> np.ndarray:
@@ -322,6 +334,7 @@ def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback
         copied = result.source_y >= 0
         evidence.append(TextureSources(box=(gx0, gy0, gx1, gy1),
                                        source_y=np.where(copied, result.source_y + gy0, -1).astype(np.int32),
-                                       source_x=np.where(copied, result.source_x + gx0, -1).astype(np.int32)))
+                                       source_x=np.where(copied, result.source_x + gx0, -1).astype(np.int32),
+                                       patch_dy=result.patch_dy, patch_dx=result.patch_dx))
         done += share
     return composite, evidence

@@ -107,7 +107,7 @@ def test_another_variation_changes_only_the_hole_and_arrows_step_back_to_the_exa
 
 
 def test_past_the_memory_budget_the_oldest_variations_are_let_go_but_never_the_fill(qtbot, window, monkeypatch):
-    """Each variation keeps its own pixels, flow colours and sources (140 MB on a 10 MP photo); with room for
+    """Each variation keeps its own pixels, flow colours and sources (160 MB on a 10 MP photo); with room for
     three, a fourth lets the oldest go but the fill itself, and stepping back still shows exact pixels."""
     document = window.document
     fill(qtbot, window)
@@ -193,7 +193,7 @@ def test_the_inspector_shows_the_one_patch_a_synthesised_pixel_was_copied_from(q
         boxes = [item.rect().getCoords() for item in inspector.box_items if item.isVisible()]
         assert boxes == [(sx - RADIUS, sy - RADIUS, sx + RADIUS + 1, sy + RADIUS + 1)]
         assert inspector.box_items[0].tag.text() == "1: 100%"
-        assert "copied from the photo's patch" in inspector.tooltip()
+        assert f"copied from the photo's pixel ({sx}, {sy}), in the patch" in inspector.tooltip()
         vary(qtbot, window)  # the next variation copies from elsewhere; the inspector follows
 
 

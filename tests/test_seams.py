@@ -50,8 +50,9 @@ def test_the_composite_around_the_hole_is_the_one_over_the_whole_box() -> None:
     source_x = np.where(hole, rng.integers(0, size, (size, size)), -1).astype(np.int32)
     along = (stroke > 0) & ((ys - 150) ** 2 + (xs - 160) ** 2 > 30 ** 2)
     source_y[along], source_x[along] = ys[along] - 120, xs[along] + 90
+    centred = np.zeros((size, size), np.int8)
     synthesis = Synthesis(image=rng.uniform(0, 255, (size, size, 3)).astype(np.float32), source_y=source_y,
-                          source_x=source_x, match_y=source_y, match_x=source_x)
+                          source_x=source_x, match_y=source_y, match_x=source_x, patch_dy=centred, patch_dx=centred)
     network = cv2.GaussianBlur(photo, (0, 0), 6).astype(np.float32)
     trust = rng.uniform(0, 1, (size, size)).astype(np.float32)
     args = (photo, hole, network, synthesis, trust, depth_in_hole(hole), 0.5)

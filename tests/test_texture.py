@@ -372,10 +372,19 @@ def test_the_majority_filter_takes_the_most_common_offset_around_each_pixel(kind
     sy = hy + torch.div(hx + flat, w, rounding_mode="floor")
     sx = (hx + flat) % w
     level = type("Level", (), {"shape": (h, w), "index": index, "hy": hy, "hx": hx})()
-    sources = texture._majority_sources(level, sy, sx).numpy()
+    sources, anchors = (a.numpy() for a in texture._majority_sources(level, sy, sx))
     expected = majority_by_counting(offsets, hole, texture.MODE_WINDOW, texture.MODE_ROUNDS)
-    assert np.array_equal(sources - (hy * w + hx).numpy(), expected[hole])
+    pixels = (hy * w + hx).numpy()
+    assert np.array_equal(sources - pixels, expected[hole])
     assert (expected[hole] != offsets[hole]).mean() > 0.2  # the filter changed many pixels: the check has teeth
+    # Each copy's shown patch is the match of a hole pixel whose own offset is the one the copy took, at most
+    # MODE_ROUNDS x MODE_WINDOW // 2 away in each direction: a whole patch the search matched, holding the copy.
+    origin = anchors - expected[hole]
+    oy, ox = np.divmod(origin, w)
+    assert hole[oy, ox].all() and np.array_equal(offsets[oy, ox], expected[hole])
+    reach = texture.MODE_ROUNDS * (texture.MODE_WINDOW // 2)
+    assert np.abs(oy - hy.numpy()).max() <= reach and np.abs(ox - hx.numpy()).max() <= reach
+    assert (origin != pixels).mean() > 0.2
 
 
 def test_copies_from_elsewhere_in_a_gradient_take_the_shade_where_they_land() -> None:

@@ -72,27 +72,33 @@ def test_progress_runs_through_the_network_then_the_texture_stage(progress_and_f
     assert messages.index(STAGE_MESSAGES["texture"]) == len(network)  # no network step after the stage began
 
 
-def test_a_synthesised_pixels_source_is_the_one_patch_it_copied(filled, case) -> None:
+def test_a_synthesised_pixels_source_is_shown_in_a_whole_known_patch_around_it(filled, case) -> None:
+    """The inspector outlines the patch the search matched where a copy's offset came from: it holds the copied
+    pixel (the majority filter moves a copy at most MODE_ROUNDS x MODE_WINDOW // 2 from it) and never covers the
+    hole, where a box centred on the copy reached up to that far into it."""
     photo, mask = case
     evidence = filled.evidence()
     assert evidence and all(isinstance(e, TextureSources) for e in evidence)
     ys, xs = np.nonzero(mask)
-    for i in np.linspace(0, len(ys) - 1, 7).astype(int):
+    reach = MODE_ROUNDS * (MODE_WINDOW // 2)
+    off_centre = 0
+    for i in range(0, len(ys), 7):
         x, y = int(xs[i]), int(ys[i])
         group = next(e for e in evidence if e.cell_of(x, y) is not None)
         gx0, gy0 = group.box[:2]
         sy, sx = int(group.source_y[y - gy0, x - gx0]), int(group.source_x[y - gy0, x - gx0])
-        expected = (sx - RADIUS, sy - RADIUS, sx + RADIUS + 1, sy + RADIUS + 1)
-        assert filled.top_sources(x, y) == [(expected, 1.0)]
+        [(box, weight)] = filled.top_sources(x, y)
+        bx0, by0, bx1, by1 = box
+        assert weight == 1.0 and (bx1 - bx0, by1 - by0) == (2 * RADIUS + 1, 2 * RADIUS + 1)
+        cy, cx = by0 + RADIUS, bx0 + RADIUS
+        assert max(abs(cy - sy), abs(cx - sx)) <= reach and not mask[by0:by1, bx0:bx1].any()
+        off_centre += (cy, cx) != (sy, sx)
         heat = filled.sources(x, y)
         assert heat.sum() == pytest.approx(1.0, abs=1e-5)
-        bx0, by0 = filled.box[:2]
+        fx0, fy0 = filled.box[:2]
         rows, cols = np.nonzero(heat)
-        assert (cols.min() + bx0, rows.min() + by0, cols.max() + bx0 + 1, rows.max() + by0 + 1) == expected
-        # Copied from a known pixel, inside a whole known patch the search matched: the majority filter moves a
-        # copy at most MODE_ROUNDS x MODE_WINDOW // 2 from that patch's centre, so its own neighbours are known too.
-        inner = RADIUS - MODE_ROUNDS * (MODE_WINDOW // 2)
-        assert not mask[sy - inner:sy + inner + 1, sx - inner:sx + inner + 1].any()
+        assert (cols.min() + fx0, rows.min() + fy0, cols.max() + fx0 + 1, rows.max() + fy0 + 1) == box
+    assert off_centre > 0  # the filter moved some copies off their patch's centre: the shown patch follows them
     known = np.argwhere(~mask)[0]
     assert filled.top_sources(int(known[1]), int(known[0])) == []
 
