@@ -62,9 +62,9 @@ COPY_TRUST_REACH = 16.0
 THIN_HOLE_HALF_WIDTH = 24.0
 COHERENCE_WINDOW = 5
 # Bytes the stage adds at its peak per pixel of the largest box it synthesises on (groups run one after another).
-# Measured as the process's peak during a variation over its memory before it: 128 on a 20 MP photo with the eval's
-# lines (one 20 MP box), 129 on the Bridge's (10.7 MP), 130 on the pedestal (3.7 MP); the synthesis alone 132 on
-# a 4.2 MP box (tests/test_texture.py).
+# Measured as the process's peak during a variation over its memory before it: 124 on a 48 MP photo with the eval's
+# lines (one 48 MP box), 128 at 20 MP, 129 on the Bridge's (10.7 MP), 130 on the pedestal (3.7 MP); the synthesis
+# alone 132 on a 4.2 MP box (tests/test_texture.py).
 PEAK_BYTES_PER_BOX_PIXEL = 140
 
 
