@@ -107,6 +107,8 @@ ITERATION_VOTE_QUANTILE = 0.5   # the votes between searches: a milder weighting
 ITERATION_VOTE_RADIUS = RADIUS  # ... from the patches that cover a pixel,
 ITERATION_VOTE_STEP = 3    # ... centred on every third row and column (25 of 225)
 TEXTURE_WINDOW = 4.0       # photo pixels: the blur over which gradient magnitudes become texture features
+BLUR_BAND_PIXELS = 1 << 19  # filters over a whole box (the texture features, shading, the pyramid) run in bands
+                            # of rows of about this many pixels
 # Each level above the photo's own weighs the texture features by this factor less than the next finer one. The
 # features are the photo's gradient magnitudes at its own resolution at every level, while a coarser level's
 # patches are averages in which fine texture cancels: their differences shrink level by level, and at one weight
@@ -233,9 +235,14 @@ class _Level:
 
 
 # -- pyramid ---------------------------------------------------------------------------------------------------------
+def _blur_radius(sigma: float) -> int:
+    """Pixels the taps of ``_blur`` reach on each side."""
+    return max(1, int(math.ceil(2.5 * sigma)))
+
+
 def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     """Separable Gaussian blur of [C, H, W] with edge replication, taps out to 2.5 sigma."""
-    radius = max(1, int(math.ceil(2.5 * sigma)))
+    radius = _blur_radius(sigma)
     if x.device.type == "cpu":
         # OpenCV's separable filter, the same taps and border: ten times faster than grouped conv2d on the CPU
         # (0.05 vs 0.57 s for a 4 MP colour level).
@@ -286,19 +293,36 @@ def _texture_features(photo: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
 
     They tell a knitted scarf from a flat patch of the same red, which the colours alone do not: matched against
     a blurred estimate, flat sources always look closest, and the fill drifts into a smear."""
-    grey = photo.mean(dim=0)
-    known = (~hole).float()
-    gx = F.pad((grey[:, 1:] - grey[:, :-1]).abs() * known[:, 1:] * known[:, :-1], (0, 1))
-    gy = F.pad((grey[1:] - grey[:-1]).abs() * known[1:] * known[:-1], (0, 0, 0, 1))
-    wx = F.pad(known[:, 1:] * known[:, :-1], (0, 1))
-    wy = F.pad(known[1:] * known[:-1], (0, 0, 0, 1))
-    sums = _blur(torch.stack([gx, gy, wx, wy]), TEXTURE_WINDOW)
-    features = sums[:2] / sums[2:].clamp(min=1e-3)
-    sure = (sums[2:].min(dim=0).values > 0.5).cpu().numpy()
-    filled = np.ascontiguousarray(features.permute(1, 2, 0).cpu().numpy())
+    h, w = hole.shape
+    filled = np.empty((h, w, 2), np.float32)
+    sure = np.empty((h, w), bool)
+    # In bands of rows, each with the blur's reach of rows around it: a dozen whole-box temporaries of the same
+    # sums were a gigabyte of fresh pages on a 10 MP box, the stage's largest allocation there.
+    reach = _blur_radius(TEXTURE_WINDOW)
+    band = max(reach, BLUR_BAND_PIXELS // w)
+    for top in range(0, h, band):
+        bottom = min(top + band, h)
+        lo, hi = max(0, top - reach), min(h, bottom + reach)
+        sums = _blur(_gradient_sums(photo[:, lo:min(h, hi + 1)], hole[lo:min(h, hi + 1)], hi - lo),
+                     TEXTURE_WINDOW)[:, top - lo:bottom - lo]
+        features = sums[:2] / sums[2:].clamp(min=1e-3)
+        sure[top:bottom] = (sums[2:].min(dim=0).values > 0.5).cpu().numpy()
+        filled[top:bottom] = features.permute(1, 2, 0).cpu().numpy()
     ys, xs = np.nonzero(~sure)
     filled[ys, xs] = membrane_at(filled, sure.astype(np.float32), ys, xs)
     return torch.from_numpy(filled).to(photo.device).permute(2, 0, 1).contiguous()
+
+
+def _gradient_sums(photo: torch.Tensor, hole: torch.Tensor, rows: int) -> torch.Tensor:
+    """[4, rows, W]: |d/dx|, |d/dy| of the grey ``photo`` ([3, R, W], R = ``rows`` or one more: the row below,
+    for the last row's d/dy) where both pixels of the pair are known (0 elsewhere), and whether they are."""
+    grey = photo.mean(dim=0)
+    known = (~hole).float()
+    gx = F.pad((grey[:, 1:] - grey[:, :-1]).abs() * known[:, 1:] * known[:, :-1], (0, 1))[:rows]
+    gy = F.pad((grey[1:] - grey[:-1]).abs() * known[1:] * known[:-1], (0, 0, 0, 1))[:rows]
+    wx = F.pad(known[:, 1:] * known[:, :-1], (0, 1))[:rows]
+    wy = F.pad(known[1:] * known[:-1], (0, 0, 0, 1))[:rows]
+    return torch.stack([gx, gy, wx, wy])
 
 
 def texture_features(photo: np.ndarray, hole: np.ndarray) -> np.ndarray:
@@ -353,7 +377,8 @@ def _within_patch_pooled(m: torch.Tensor, side: int = PATCH) -> torch.Tensor:
 def _downsample(x: torch.Tensor) -> torch.Tensor:
     """2x2 box average of [C, H, W] (odd edges replicated first)."""
     h, w = x.shape[-2:]
-    x = F.pad(x[None], (0, w % 2, 0, h % 2), mode="replicate")[0]
+    if h % 2 or w % 2:  # padded only then: a copy of a whole box otherwise
+        x = F.pad(x[None], (0, w % 2, 0, h % 2), mode="replicate")[0]
     return F.avg_pool2d(x[None], 2)[0]
 
 
@@ -369,11 +394,21 @@ def _masked_downsample(photo: torch.Tensor, known: torch.Tensor) -> tuple[torch.
     [H/2, W/2] whether any is known); sizes rounded down, coarse pixel i centred between photo pixels 2i, 2i+1."""
     weights = known.to(photo.dtype)[None]
     pad = len(DOWNSAMPLE_TAPS) // 2 - 1
-    stacked = F.pad(torch.cat([photo * weights, weights])[None], (pad, pad, pad, pad), mode="replicate")[0]
-    # The separable kernel as weighted sums of strided views, one axis at a time: a 4-channel conv2d was
-    # reordered by oneDNN on AVX-512 CPUs into 16-channel blocks, a transient of four times its input (+340 MB
-    # on a 4 MP box, the texture stage's peak memory there).
-    sums = _strided_taps(_strided_taps(stacked, 2), 1)
+    h, w = known.shape
+    rows = (h + 2 * pad - len(DOWNSAMPLE_TAPS)) // 2 + 1
+    sums = torch.empty(4, rows, (w + 2 * pad - len(DOWNSAMPLE_TAPS)) // 2 + 1, dtype=photo.dtype, device=photo.device)
+    # In bands of coarse rows, each from the photo rows under it (edge rows replicated): the padded, weighted
+    # copy of a whole 10 MP box and its first pass were 0.6 GB of fresh pages.
+    band = max(1, BLUR_BAND_PIXELS // (2 * w))
+    for top in range(0, rows, band):
+        bottom = min(top + band, rows)
+        under = (torch.arange(2 * top, 2 * bottom + len(DOWNSAMPLE_TAPS) - 2, device=photo.device) - pad).clamp_(0, h - 1)
+        part, part_weights = photo.index_select(1, under), weights.index_select(1, under)
+        stacked = F.pad(torch.cat([part.mul_(part_weights), part_weights]), (pad, pad), mode="replicate")
+        # The separable kernel as weighted sums of strided views, one axis at a time: a 4-channel conv2d was
+        # reordered by oneDNN on AVX-512 CPUs into 16-channel blocks, a transient of four times its input (+340 MB
+        # on a 4 MP box, the texture stage's peak memory there).
+        sums[:, top:bottom] = _strided_taps(_strided_taps(stacked, 2), 1)
     return sums[:3] / sums[3:].clamp(min=1e-12), sums[3] > 0
 
 
@@ -396,7 +431,8 @@ def _shrinking_pyramid(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.T
     level's hole then starts from the next coarser level's values, interpolated: a bar crossing a stroke is
     continued through it by its known parts on both sides, where a copy of the network's smooth fill broke it.
     Deep inside a large hole, which outlasts the pyramid, the values given in the hole (the guide) remain.
-    Excluded pixels stay excluded at every level they touch."""
+    Excluded pixels stay excluded at every level they touch. ``photo``'s hole is overwritten (its copy at the
+    photo's resolution is the finest level)."""
     pyramid = [(photo, hole, blocked, features)]
     for _ in range(levels - 1):
         p, m, b, t = pyramid[-1]
@@ -410,7 +446,7 @@ def _shrinking_pyramid(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.T
         p, m, b, t = pyramid[depth]
         coarser = F.interpolate(pyramid[depth + 1][0][None], size=tuple(m.shape), mode="bilinear",
                                 align_corners=False)[0]
-        pyramid[depth] = (torch.where(m[None], coarser, p), m, b, t)
+        pyramid[depth] = (torch.where(m[None], coarser, p, out=p), m, b, t)  # in place: the caller's photo too
     return pyramid
 
 
@@ -498,10 +534,12 @@ class _Descriptors:
         # padded convolution of the whole level): the dense output of a whole 10 MP level (0.7 GB) never exists
         # beside the table, which was the texture stage's peak memory.
         band = max(1, DISTANCE_CHUNK // w)
+        texture = level.texture.reshape(2, pixels)
         for top in range(0, h, band):
             bottom = min(top + band, h)
             self.sources[top * w:bottom * w, :DESCRIPTOR_SIZE] = self._band_projections(top, bottom, 0, w)
-        self.sources[:, DESCRIPTOR_SIZE:DESCRIPTOR_SIZE + 2] = (self.texture * level.texture).reshape(2, pixels).T
+            self.sources[top * w:bottom * w, DESCRIPTOR_SIZE:DESCRIPTOR_SIZE + 2] = \
+                (self.texture * texture[:, top * w:bottom * w]).T
         if self.width > DESCRIPTOR_SIZE + 2:
             self.sources[:, DESCRIPTOR_SIZE + 2:] = (self.guide * level.low).reshape(3, pixels).T
         self.targets = self.hole_descriptors()
@@ -809,11 +847,32 @@ def _majority_sources(level: _Level, sy: torch.Tensor, sx: torch.Tensor) -> tupl
 def _copy_shaded(level: _Level, source: torch.Tensor) -> torch.Tensor:
     """[3, M] the photo at each hole pixel's ``source`` (flat level indices), shifted to the shade of the estimate
     where it lands (VOTE_BIAS_SIGMA)."""
-    shade = _blur(level.photo, VOTE_BIAS_SIGMA / level.scale).reshape(3, -1)
     colours = level.photo.reshape(3, -1)
     pixels = level.hy * level.shape[1] + level.hx
-    return (torch.index_select(colours, 1, source) + torch.index_select(shade, 1, pixels)
-            - torch.index_select(shade, 1, source))
+    return (torch.index_select(colours, 1, source) + _blurred_at(level.photo, VOTE_BIAS_SIGMA / level.scale, pixels)
+            - _blurred_at(level.photo, VOTE_BIAS_SIGMA / level.scale, source))
+
+
+def _blurred_at(image: torch.Tensor, sigma: float, at: torch.Tensor) -> torch.Tensor:
+    """[C, N]: ``_blur(image, sigma)`` ([C, H, W]) at the flat pixel indices ``at``, blurred in bands of rows with
+    the blur's reach around each (the same values): a whole blurred copy of a 10 MP level and its two transposes
+    were half a gigabyte of fresh pages, for the few pixels read."""
+    h, w = image.shape[1:]
+    reach = _blur_radius(sigma)
+    band = max(reach, BLUR_BAND_PIXELS // w)
+    order = torch.argsort(at)
+    ranked = at[order]
+    out = torch.empty(image.shape[0], len(at), dtype=image.dtype, device=image.device)
+    for top in range(0, h, band):
+        bottom = min(top + band, h)
+        first, last = (int(i) for i in torch.searchsorted(ranked, torch.tensor([top * w, bottom * w],
+                                                                                 device=at.device)))
+        if first == last:
+            continue
+        lo, hi = max(0, top - reach), min(h, bottom + reach)
+        blurred = _blur(image[:, lo:hi], sigma).reshape(image.shape[0], -1)
+        out[:, order[first:last]] = torch.index_select(blurred, 1, ranked[first:last] - lo * w)
+    return out
 
 
 def _revote(level: _Level, sy: torch.Tensor, sx: torch.Tensor, dist: torch.Tensor | None) -> None:
@@ -874,15 +933,18 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
     # of its pixels stand for fine grass and which for smooth sky.
     features_t = (_texture_features(photo_t, hole_t) if features is None
                   else tensor(np.asarray(features, np.float32)).permute(2, 0, 1).contiguous())
-    pyramid = _shrinking_pyramid(photo_t, hole_t, blocked_t, features_t, levels)
     # The guide term's own pyramid: the pyramid's estimate is the guide only where the hole outlasts it (a thin
     # stroke's is what the known pixels around it say at every level), so compared with the estimate the guide
-    # term could not tell the copies what the network put there. Made only when the term is on (a copy).
-    guides = None
+    # term could not tell the copies what the network put there. Made only when the term is on (a copy, taken
+    # before the pyramid fills the estimate's hole in place).
+    guided = None
     if settings.guide_coarse > 0 or settings.guide_fine > 0:
-        guided = photo_t if compared is None else tensor(
+        guided = photo_t.clone() if compared is None else tensor(
             np.where(hole[..., None], np.asarray(compared, np.float32), np.asarray(photo, np.float32))
         ).permute(2, 0, 1).contiguous()
+    pyramid = _shrinking_pyramid(photo_t, hole_t, blocked_t, features_t, levels)
+    guides = None
+    if guided is not None:
         guides = _guide_pyramid(guided, [level[1].shape for level in pyramid])
         del guided
     del photo_t, features_t  # held by the pyramid, whose levels are let go as they are made (below)
@@ -979,12 +1041,15 @@ def _initial_field(level: _Level, init_offsets: np.ndarray | None, generator: to
     ry, rx = _random_valid(level, len(level.ty), generator)
     if init_offsets is None:
         return ry, rx
-    off = torch.from_numpy(np.ascontiguousarray(init_offsets)).to(level.ty.device).long()
+    # Read at the targets' pixels before widening to int64: a widened copy of the whole box's offsets was 16 bytes
+    # a photo pixel (0.17 GB on a 10 MP box).
+    off = torch.from_numpy(np.ascontiguousarray(init_offsets)).to(level.ty.device)
     s = level.scale
     py, px = (level.ty - RADIUS) * s, (level.tx - RADIUS) * s  # a photo pixel under each level pixel
     py, px = py.clamp(0, off.shape[0] - 1), px.clamp(0, off.shape[1] - 1)
-    cy = level.ty + torch.div(off[py, px, 0], s, rounding_mode="floor")
-    cx = level.tx + torch.div(off[py, px, 1], s, rounding_mode="floor")
+    at = off[py, px].long()
+    cy = level.ty + torch.div(at[:, 0], s, rounding_mode="floor")
+    cx = level.tx + torch.div(at[:, 1], s, rounding_mode="floor")
     h, w = level.shape
     inside = (cy >= 0) & (cy < h) & (cx >= 0) & (cx < w)
     ok = inside & level.valid[cy.clamp(0, h - 1), cx.clamp(0, w - 1)]

@@ -199,13 +199,14 @@ def test_the_source_table_made_in_bands_of_rows_is_the_whole_levels_convolution(
     assert torch.allclose(table.float(), whole[0].permute(1, 2, 0).reshape(table.shape), rtol=2 ** -11, atol=1e-2)
 
 
-def test_a_coarse_pixel_is_the_binomial_mean_of_the_known_photo_pixels_under_it() -> None:
+def test_a_coarse_pixel_is_the_binomial_mean_of_the_known_photo_pixels_under_it(monkeypatch) -> None:
     """The pyramid's masked downsampling, written out pixel by pixel: coarse pixel (i, j) weighs photo rows and
     columns 2i-2 .. 2i+3 (edges replicated) by the binomial taps, known pixels only, so a hole's values never leak
     into it, and is unknown when no known pixel lies under its kernel. The same within float32 rounding of sums
-    of 36 products up to 255 x 100 (1e-3 grey levels)."""
+    of 36 products up to 255 x 100 (1e-3 grey levels). Made two coarse rows at a time."""
     rng = np.random.default_rng(4)
     h, w = 13, 10
+    monkeypatch.setattr(texture, "BLUR_BAND_PIXELS", 4 * w)
     photo = rng.uniform(0, 255, (3, h, w)).astype(np.float32)
     known = rng.uniform(size=(h, w)) > 0.4
     known[:6, :6] = False  # a hole wider than a kernel: its coarse pixels (0, 0) and (1, 1) see no known pixel
@@ -223,6 +224,33 @@ def test_a_coarse_pixel_is_the_binomial_mean_of_the_known_photo_pixels_under_it(
                 expected = (photo[:, rows][:, :, cols] * weight).sum(axis=(1, 2)) / weight.sum()
                 np.testing.assert_allclose(mean[:, i, j].numpy(), expected, rtol=0, atol=1e-3)
     assert not coarse_known[0, 0] and not coarse_known[1, 1] and coarse_known.sum() > 20
+
+
+def test_filters_over_a_box_made_in_bands_of_rows_give_the_whole_boxs_values(monkeypatch) -> None:
+    """The texture features, the copies' shading and the pyramid's first halving run a band of rows at a time (each
+    with the rows its filter reaches around it, the box's edge rows replicated only at the box's edge): the same
+    values as in one piece. Bands of 3-12 rows here, their edges everywhere. The same arithmetic per value (the
+    halving exactly; the blurs within float32 rounding of 21-tap sums of values <= 255, 1e-4 grey levels), while a
+    band that saw a replicated edge row instead of its true neighbours would be off by grey levels."""
+    rng = np.random.default_rng(7)
+    h, w = 67, 41
+    photo = torch.from_numpy(cv2.GaussianBlur(rng.uniform(0, 255, (h, w, 3)).astype(np.float32), (0, 0), 1.5)
+                             ).permute(2, 0, 1).contiguous()
+    hole = torch.from_numpy(rng.uniform(size=(h, w)) < 0.2)
+    hole[10:30, 5:25] = True
+    at = torch.from_numpy(rng.choice(h * w, 300, replace=False))
+    monkeypatch.setattr(texture, "BLUR_BAND_PIXELS", 1 << 30)
+    features = texture._texture_features(photo, hole)
+    shade = texture._blurred_at(photo, texture.VOTE_BIAS_SIGMA, at)
+    mean, known = texture._masked_downsample(photo, ~hole)
+    assert features.abs().max() > 5 and torch.allclose(shade, texture._blur(photo, texture.VOTE_BIAS_SIGMA)
+                                                       .reshape(3, -1)[:, at], atol=1e-4)
+    for rows in (3, 5, 12):
+        monkeypatch.setattr(texture, "BLUR_BAND_PIXELS", rows * w)
+        assert torch.allclose(texture._texture_features(photo, hole), features, atol=1e-4)
+        assert torch.allclose(texture._blurred_at(photo, texture.VOTE_BIAS_SIGMA, at), shade, atol=1e-4)
+        banded_mean, banded_known = texture._masked_downsample(photo, ~hole)
+        assert torch.equal(banded_known, known) and torch.equal(banded_mean, mean)
 
 
 SYNTHESIS_MEMORY = """
