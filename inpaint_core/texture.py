@@ -333,14 +333,20 @@ def texture_features(photo: np.ndarray, hole: np.ndarray) -> np.ndarray:
     return features.permute(1, 2, 0).numpy()
 
 
-def _make_level(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.Tensor, texture: torch.Tensor,
-                scale: int, guide: torch.Tensor | None = None) -> _Level:
-    """One pyramid level from the photo with its estimate in the hole, the hole and blocked (hole | exclude);
-    ``guide``: the photo with the guide in its hole at this level's size, when the guide term is compared here
-    (its blurred colours are made only then)."""
+def _make_level(parts: list[torch.Tensor], scale: int, guide: torch.Tensor | None = None) -> _Level:
+    """One pyramid level from ``parts``: [the photo with its estimate in the hole, the hole, blocked (hole |
+    exclude), the texture features], taken out of the list (it is left empty), so each goes once its padded copy
+    is made (a whole box of the photo beside its copy was the stage's peak memory); ``guide``: the photo with the
+    guide in its hole at this level's size, when the guide term is compared here (its blurred colours are made
+    only then)."""
+    photo, hole, blocked, texture = parts
+    parts.clear()
+    device = photo.device
     # The guide compares colours blurred over GUIDE_SIGMA photo pixels, the scale at which the network's fill is
     # right; finer, a flat network fill would penalise every textured source and the result would be flat too.
     low = _pad(_blur(guide, max(0.5, GUIDE_SIGMA / scale))) if guide is not None else None
+    photo = _pad(photo)
+    texture = _pad(texture)
     hole_p = _pad(hole, False)
     blocked_p = _pad(blocked, True)  # the pad ring is no source
     touched = _within_patch(blocked_p, PATCH if scale == 1 else 2 * COARSE_SOURCE_CORE + 1)
@@ -349,14 +355,25 @@ def _make_level(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.Tensor, 
     near = _within_patch(hole_p)
     near[:RADIUS], near[-RADIUS:], near[:, :RADIUS], near[:, -RADIUS:] = False, False, False, False
     ty, tx = torch.nonzero(near, as_tuple=True)
-    index = torch.full(hole_p.shape, -1, dtype=torch.int64, device=photo.device)
-    index[ty, tx] = torch.arange(ty.numel(), device=photo.device)
+    index = torch.full(hole_p.shape, -1, dtype=torch.int64, device=device)
+    index[ty, tx] = torch.arange(ty.numel(), device=device)
     hy, hx = torch.nonzero(hole_p, as_tuple=True)
-    allowed = torch.nonzero((~touched).reshape(-1)).squeeze(1)  # one list, not a (row, column) pair: half the bytes
-    depth = torch.from_numpy(depth_in_hole(hole_p.cpu().numpy())).to(photo.device)[ty, tx]
-    return _Level(photo=_pad(photo), low=low, texture=_pad(texture), valid=~touched, allowed=allowed,
+    valid = ~touched
+    del touched
+    depth = torch.from_numpy(depth_in_hole(hole_p.cpu().numpy())).to(device)[ty, tx]
+    return _Level(photo=photo, low=low, texture=texture, valid=valid, allowed=_flat_indices(valid),
                   index=index, ty=ty, tx=tx, hy=hy, hx=hx, reach=LOCALITY_REACH * (depth + LOCALITY_DEPTH),
                   scale=scale)
+
+
+def _flat_indices(m: torch.Tensor) -> torch.Tensor:
+    """int32 [S]: the flat indices of ``m``'s set pixels, ascending: one list, not a (row, column) pair, in half
+    the bytes of int64 (any photo imageio reads has fewer pixels than int32 counts), found in bands of rows (a
+    whole level's int64 positions were 8 bytes a pixel)."""
+    flat = m.reshape(-1)
+    band = max(1, BLUR_BAND_PIXELS // m.shape[1]) * m.shape[1]
+    return torch.cat([torch.nonzero(flat[start:start + band]).squeeze(1).add_(start).to(torch.int32)
+                      for start in range(0, len(flat), band)])
 
 
 def _within_patch(m: torch.Tensor, side: int = PATCH) -> torch.Tensor:
@@ -423,7 +440,7 @@ def _strided_taps(x: torch.Tensor, dim: int) -> torch.Tensor:
 
 
 def _shrinking_pyramid(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.Tensor, features: torch.Tensor,
-                       levels: int) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
+                       levels: int) -> list[list[torch.Tensor]]:
     """[(photo, hole, blocked, features)] from the photo's resolution down, each level half the last.
 
     As in PatchMatch's inpainting (after Wexler et al.), a coarse pixel is known if any photo pixel under its
@@ -433,7 +450,7 @@ def _shrinking_pyramid(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.T
     Deep inside a large hole, which outlasts the pyramid, the values given in the hole (the guide) remain.
     Excluded pixels stay excluded at every level they touch. ``photo``'s hole is overwritten (its copy at the
     photo's resolution is the finest level)."""
-    pyramid = [(photo, hole, blocked, features)]
+    pyramid = [[photo, hole, blocked, features]]
     for _ in range(levels - 1):
         p, m, b, t = pyramid[-1]
         known_mean, known = _masked_downsample(p, ~m)
@@ -441,12 +458,12 @@ def _shrinking_pyramid(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.T
         h, w = coarse_hole.shape
         coarse_blocked = coarse_hole | _downsample_mask(b & ~m)[:h, :w]
         estimate = torch.where(coarse_hole[None], _downsample(p)[:, :h, :w], known_mean)
-        pyramid.append((estimate, coarse_hole, coarse_blocked, _downsample(t)[:, :h, :w]))
+        pyramid.append([estimate, coarse_hole, coarse_blocked, _downsample(t)[:, :h, :w]])
     for depth in reversed(range(levels - 1)):
         p, m, b, t = pyramid[depth]
         coarser = F.interpolate(pyramid[depth + 1][0][None], size=tuple(m.shape), mode="bilinear",
                                 align_corners=False)[0]
-        pyramid[depth] = (torch.where(m[None], coarser, p, out=p), m, b, t)  # in place: the caller's photo too
+        pyramid[depth] = [torch.where(m[None], coarser, p, out=p), m, b, t]  # in place: the caller's photo too
     return pyramid
 
 
@@ -673,7 +690,7 @@ def _locality(level: _Level, sy: torch.Tensor, sx: torch.Tensor, d: torch.Tensor
 # -- search and vote --------------------------------------------------------------------------------------------
 def _allowed_at(level: _Level, pick: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(rows, columns) of the allowed source centres numbered ``pick``."""
-    flat = level.allowed[pick]
+    flat = level.allowed[pick].long()
     w = level.shape[1]
     return torch.div(flat, w, rounding_mode="floor"), flat % w
 
@@ -849,8 +866,9 @@ def _copy_shaded(level: _Level, source: torch.Tensor) -> torch.Tensor:
     where it lands (VOTE_BIAS_SIGMA)."""
     colours = level.photo.reshape(3, -1)
     pixels = level.hy * level.shape[1] + level.hx
-    return (torch.index_select(colours, 1, source) + _blurred_at(level.photo, VOTE_BIAS_SIGMA / level.scale, pixels)
-            - _blurred_at(level.photo, VOTE_BIAS_SIGMA / level.scale, source))
+    shade_here, shade_there = _blurred_at(level.photo, VOTE_BIAS_SIGMA / level.scale,
+                                          torch.cat([pixels, source])).split(len(pixels), dim=1)
+    return torch.index_select(colours, 1, source) + shade_here - shade_there
 
 
 def _blurred_at(image: torch.Tensor, sigma: float, at: torch.Tensor) -> torch.Tensor:
@@ -898,7 +916,8 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
                compared: np.ndarray | None = None) -> Synthesis:
     """Fill ``hole`` of ``photo`` with the photo's own texture, guided by ``guide`` (the network's fill).
 
-    photo, guide: uint8 or float [H, W, 3] (0..255); the guide matters only inside the hole.
+    photo, guide: uint8 or float [H, W, 3] (0..255); only the guide's pixels in the hole are read, and it may be
+        given as those alone (float [N, 3], the hole's pixels in ``np.nonzero`` order).
     compared: what the guide term (``TextureSettings.guide_coarse`` / ``guide_fine``) compares in the hole, when
         it differs from the estimate ``guide`` starts from; default ``guide``.
     hole, exclude: bool [H, W]; exclude = known pixels the fill must not copy from.
@@ -923,7 +942,9 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
 
     # The network's fill is the first estimate in the hole, made in one copy: each copy of a 10 MP box is 0.13 GB,
     # and the stage's peak memory is reached at its finest level, while these are alive.
-    estimate = np.where(hole[..., None], np.asarray(guide, np.float32), np.asarray(photo, np.float32))
+    guide = np.asarray(guide, np.float32)
+    estimate = np.array(photo, np.float32)
+    estimate[hole] = guide if guide.ndim == 2 else guide[hole]
     photo_t = tensor(estimate).permute(2, 0, 1).contiguous()
     del estimate, guide  # the caller's guide is often a temporary: let it go too
     hole_t, blocked_t = tensor(hole), tensor(blocked)
@@ -932,7 +953,7 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
     # Texture features come from the photo's own resolution at every level: a coarse level still knows which
     # of its pixels stand for fine grass and which for smooth sky.
     features_t = (_texture_features(photo_t, hole_t) if features is None
-                  else tensor(np.asarray(features, np.float32)).permute(2, 0, 1).contiguous())
+                  else tensor(np.asarray(features, np.float32)).permute(2, 0, 1))  # a view: no second copy
     # The guide term's own pyramid: the pyramid's estimate is the guide only where the hole outlasts it (a thin
     # stroke's is what the known pixels around it say at every level), so compared with the estimate the guide
     # term could not tell the copies what the network put there. Made only when the term is on (a copy, taken
@@ -963,7 +984,7 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
     for depth in reversed(range(levels)):
         fraction = 0.0 if levels == 1 else depth / (levels - 1)
         guide_weight = _level_weight(settings.guide_coarse, settings.guide_fine, fraction)
-        level = _make_level(*pyramid[depth], scale=2 ** depth,  # padded copies
+        level = _make_level(pyramid[depth], scale=2 ** depth,  # padded copies
                             guide=guides[depth] if guide_weight > 0 and guides is not None else None)
         pyramid[depth] = None
         if guides is not None:
@@ -974,11 +995,10 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
         first = previous is None or sy is None
         if first:
             sy, sx = _initial_field(level, init_offsets, generator)
+            init_offsets = None  # read once: the caller's whole box of them can go
         else:
             sy, sx, carried = _upsample_field(previous, level, sy, sx, generator)
-        # The coarser level and its tables go before this level's are made (a quarter of these: 0.3 GB on a
-        # 10 MP box).
-        previous = desc = known_part = None
+        previous = None  # the coarser level goes before this level's tables are made
         # The first level searches against the pyramid's own estimate: what the known pixels around a thin
         # stroke say continues through it, the guide deep inside a large hole. Below, the carried-over field is
         # voted into the estimate first: the finer photo's pixels at those sources, not an upsampled blur. The
@@ -1026,10 +1046,11 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
             done += work[depth] / rounds[depth]
             if on_round is not None:
                 on_round(done / sum(work))
-        previous = level
+        # This level's tables go before the next level is made (a quarter of its: 0.1 GB on a 10 MP box); the
+        # level stays until the next one has taken its field.
+        previous, desc, known_part = level, None, None
     if previous is None or sy is None:
         raise ValueError("the texture stage needs a patch of known pixels outside the hole and the excluded area")
-    desc = known_part = None  # the finest level's source table (0.75 GB on a 21 MP box) is not voted from
     source, anchor = _majority_sources(previous, sy, sx)
     previous.photo[:, previous.hy, previous.hx] = _copy_shaded(previous, source)
     return _result(previous, source, anchor, sy, sx, hole.shape)

@@ -61,11 +61,14 @@ COPY_TRUST_SPREAD = 9.0
 COPY_TRUST_REACH = 16.0
 THIN_HOLE_HALF_WIDTH = 24.0
 COHERENCE_WINDOW = 5
-# Bytes the stage adds at its peak per pixel of the largest box it synthesises on (groups run one after another).
-# Measured as the process's peak during a variation over its memory before it: 124 on a 48 MP photo with the eval's
-# lines (one 48 MP box), 128 at 20 MP, 129 on the Bridge's (10.7 MP), 130 on the pedestal (3.7 MP); the synthesis
-# alone 132 on a 4.2 MP box (tests/test_texture.py).
-PEAK_BYTES_PER_BOX_PIXEL = 140
+# Bytes the stage adds at its peak, per pixel of the box it synthesises on (the photo's and the finest level's
+# tables) plus per target patch (every pixel within a patch's reach of the hole: the fields, their distances and
+# descriptors); groups run one after another. Measured as the process's peak during a variation over its memory
+# before it: 1.15 GB on the Bridge with the eval's lines (10.65 M box pixels, 0.39 M targets), 0.46 GB on the
+# pedestal (3.68 M, 0.84 M), 1.98 GB on a 20 MP photo with lines (20.0 M, 0.66 M): 104 and 96 bytes fit them,
+# these are a tenth above (the 20 MP photo's a fifth).
+PEAK_BYTES_PER_BOX_PIXEL = 115
+PEAK_BYTES_PER_TARGET = 105
 
 
 @dataclass
@@ -220,34 +223,33 @@ def copy_trust_cut(coherence: np.ndarray, scale: float) -> np.ndarray:
 
 
 def trusted_guide(photo: np.ndarray, hole: np.ndarray, network: np.ndarray, trust: np.ndarray) -> np.ndarray:
-    """float32 [H, W, 3]: what the synthesis should match in the hole: the network's fill where it is trusted,
-    the surroundings smoothly interpolated (a membrane, no structure of its own) where it is not."""
-    guide = photo.astype(np.float32)
+    """float32 [N, 3] at the hole's pixels (``np.nonzero`` order): what the synthesis should match there: the
+    network's fill where it is trusted, the surroundings smoothly interpolated (a membrane, no structure of its
+    own) where it is not."""
     ys, xs = np.nonzero(hole)
-    around = membrane_at(guide, (~hole).astype(np.float32), ys, xs)
+    around = membrane_at(photo.astype(np.float32), (~hole).astype(np.float32), ys, xs)
     t = trust[ys, xs, None]
-    guide[ys, xs] = t * network[ys, xs] + (1 - t) * around
-    return guide
+    return t * network[ys, xs] + (1 - t) * around
 
 
 def network_lows_texture_highs(photo: np.ndarray, hole: np.ndarray, network: np.ndarray, synthesis: np.ndarray,
                                sigma: float, trust: np.ndarray | None = None) -> np.ndarray:
     """float32 [H, W, 3]: in the hole, the network's fill blurred by ``sigma`` (photo pixels) plus the detail of
-    the synthesis above that scale; both composited over the photo first, so the border blends alike. Where
-    ``trust`` ([H, W], 0..1) is below 1, the broad shading moves from the network's to the synthesis's own."""
+    the synthesis above that scale; both composited over the photo, so the border blends alike. ``network``:
+    float32 [N, 3] at the hole's pixels (``np.nonzero`` order); ``synthesis``: float32 [H, W, 3], the photo outside
+    the hole (as ``Synthesis.image`` is). Where ``trust`` ([H, W], 0..1) is below 1, the broad shading moves from
+    the network's to the synthesis's own."""
     ys, xs = np.nonzero(hole)
-    synth = photo.astype(np.float32)
-    synth[ys, xs] = synthesis[ys, xs]
     net = photo.astype(np.float32)
     if trust is None:
-        net[ys, xs] = network[ys, xs]
+        net[ys, xs] = network
     else:
         t = trust[ys, xs, None]
-        net[ys, xs] = t * network[ys, xs] + (1 - t) * synthesis[ys, xs]
+        net[ys, xs] = t * network + (1 - t) * synthesis[ys, xs]
     # In place: on a 10 MP box each fresh image costs more than the blur that fills it.
     fill = cv2.GaussianBlur(net, (0, 0), sigma)
-    fill += synth
-    fill -= cv2.GaussianBlur(synth, (0, 0), sigma, dst=net)
+    fill += synthesis
+    fill -= cv2.GaussianBlur(synthesis, (0, 0), sigma, dst=net)
     return fill
 
 
@@ -266,7 +268,8 @@ def composite_in_hole(photo: np.ndarray, hole: np.ndarray, network: np.ndarray, 
                       trust: np.ndarray, inside: np.ndarray, scale: float, reach: int | None = None) -> np.ndarray:
     """float32 [N, 3] at the hole's pixels (``np.nonzero`` order): the network's broad shading where it is
     trusted (``trust`` from ``network_trust``, less where a coherent copy near the border takes it) under the
-    synthesis's detail. ``inside``: ``depth_in_hole``; ``scale``: network pixels per photo pixel.
+    synthesis's detail. ``network``: float32 [N, 3], the network's fill at the hole's pixels (in that order);
+    ``inside``: ``depth_in_hole``; ``scale``: network pixels per photo pixel.
 
     Computed on the hole's bounding box grown by ``reach`` (default ``composite_reach``, on which it depends) only:
     the group's box also holds the context the network saw, often several times the hole's area."""
@@ -276,36 +279,50 @@ def composite_in_hole(photo: np.ndarray, hole: np.ndarray, network: np.ndarray, 
     hole = hole[crop]
     coherence = copy_coherence(synthesis.match_y[crop], synthesis.match_x[crop], hole, _odd(COHERENCE_WINDOW / scale))
     trust = trust[crop] * (1.0 - near_border(inside[crop], scale) * copy_trust_cut(coherence, scale))
-    blend = network_lows_texture_highs(photo[crop], hole, network[crop], synthesis.image[crop],
-                                       NETWORK_BAND_SIGMA / scale, trust)
+    # The crop holds the whole hole, so its hole pixels are listed in the same order as the box's.
+    blend = network_lows_texture_highs(photo[crop], hole, network, synthesis.image[crop], NETWORK_BAND_SIGMA / scale,
+                                       trust)
     return blend[hole]
 
 
 def peak_memory(job: TextureJob) -> int:
-    """Bytes the stage will add to the process at its peak (PEAK_BYTES_PER_BOX_PIXEL of its largest box). A long
-    line across a photo makes the box the whole photo: about 2.8 GB at 20 MP, 6.7 GB at 48 MP."""
-    areas = [(x1 - x0) * (y1 - y0) for _, (x0, y0, x1, y1) in merge_overlapping([g.box for g in job.guides])]
-    return PEAK_BYTES_PER_BOX_PIXEL * max(areas, default=0)
+    """Bytes the stage will add to the process at its peak (PEAK_BYTES_PER_BOX_PIXEL and PEAK_BYTES_PER_TARGET, of
+    its largest group). A long line across a photo makes the box the whole photo: about 2.4 GB at 20 MP."""
+    peaks = []
+    for _, (x0, y0, x1, y1) in merge_overlapping([g.box for g in job.guides]):
+        hole = np.ascontiguousarray(job.hole[y0:y1, x0:x1]).view(np.uint8)
+        targets = np.count_nonzero(cv2.dilate(hole, np.ones((PATCH, PATCH), np.uint8)))
+        peaks.append(PEAK_BYTES_PER_BOX_PIXEL * (x1 - x0) * (y1 - y0) + PEAK_BYTES_PER_TARGET * targets)
+    return max(peaks, default=0)
+
+
+def _attention_starts(job: TextureJob, members: list[int], box: tuple[int, int, int, int]) -> np.ndarray:
+    """int32 [h, w, 2] over a group's ``box``: each hole pixel's attention argmax in photo pixels (dy, dx), where
+    the synthesis looks first; 0 elsewhere."""
+    gx0, gy0, gx1, gy1 = box
+    starts = np.zeros((gy1 - gy0, gx1 - gx0, 2), np.int32)
+    for i in members:
+        g = job.guides[i]
+        x0, y0, x1, y1 = g.box
+        starts[y0 - gy0:y1 - gy0, x0 - gx0:x1 - gx0][g.owned] = attention_offsets_in_pixels(g)
+    return starts
 
 
 def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback | None = None
         ) -> tuple[np.ndarray, list[TextureSources]]:
     """(composite uint8 [H, W, 3], evidence per group): the hole filled with the photo's own texture."""
-    composite = job.photo.copy()
+    fills = []  # (box, the fill at the hole's pixels): the composite is made at the end, not beside the synthesis
     evidence = []
     done = 0.0
-    for members, (gx0, gy0, gx1, gy1) in merge_overlapping([g.box for g in job.guides]):
-        h, w = gy1 - gy0, gx1 - gx0
+    for members, box in merge_overlapping([g.box for g in job.guides]):
+        gx0, gy0, gx1, gy1 = box
         photo = job.photo[gy0:gy1, gx0:gx1]
         hole = job.hole[gy0:gy1, gx0:gx1]
         guide = photo.copy()
-        init = np.zeros((h, w, 2), np.int32)
         for i in members:
             g = job.guides[i]
             x0, y0, x1, y1 = g.box
-            sl = np.s_[y0 - gy0:y1 - gy0, x0 - gx0:x1 - gx0]
-            guide[sl][g.owned] = g.fill[g.owned]
-            init[sl][g.owned] = attention_offsets_in_pixels(g)
+            guide[y0 - gy0:y1 - gy0, x0 - gx0:x1 - gx0][g.owned] = g.fill[g.owned]
         exclude = None if job.exclude is None else job.exclude[gy0:gy1, gx0:gx1]
         share = hole.sum() / max(1, job.hole.sum())
 
@@ -325,16 +342,27 @@ def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback
         # The estimate deep in a large hole is the trusted guide; the guide term, when on, compares the network's
         # own fill everywhere (with the truth in its place, the trusted guide's membrane cost eval512 strokes
         # 7.04 instead of 6.70 % hole L1 for the copies alone). Off, ``compared`` is not read.
-        result = synthesize(photo, hole, trusted_guide(photo, hole, guide, trust), exclude=exclude,
-                            init_offsets=init, seed=seed, settings=job.settings, device=device, on_round=progress,
-                            features=features, compared=guide)
-        blend = composite_in_hole(photo, hole, guide, result, trust, inside, scale)
-        pixels = np.clip(np.round(match_boundary(photo, hole, blend, inside[hole])), 0, 255).astype(np.uint8)
-        composite[gy0:gy1, gx0:gx1][hole] = pixels
+        estimate = trusted_guide(photo, hole, guide, trust)
+        # From here on only the network's fill in the hole is read (unless the guide term compares all of it),
+        # and the attention's offsets only by the synthesis's first level (it lets them go): whole boxes of
+        # them beside the synthesis's finest level were a fifth of the stage's peak memory on a photo with lines
+        # across it.
+        network = guide[hole]
+        compared = guide if job.settings.guide_coarse > 0 or job.settings.guide_fine > 0 else None
+        del guide
+        result = synthesize(photo, hole, estimate, exclude=exclude, init_offsets=_attention_starts(job, members, box),
+                            seed=seed, settings=job.settings, device=device, on_round=progress, features=features,
+                            compared=compared)
+        del estimate, compared, features
+        blend = composite_in_hole(photo, hole, network, result, trust, inside, scale)
+        fills.append((box, np.clip(np.round(match_boundary(photo, hole, blend, inside[hole])), 0, 255).astype(np.uint8)))
         copied = result.source_y >= 0
         evidence.append(TextureSources(box=(gx0, gy0, gx1, gy1),
                                        source_y=np.where(copied, result.source_y + gy0, -1).astype(np.int32),
                                        source_x=np.where(copied, result.source_x + gx0, -1).astype(np.int32),
                                        patch_dy=result.patch_dy, patch_dx=result.patch_dx))
         done += share
+    composite = job.photo.copy()
+    for (gx0, gy0, gx1, gy1), pixels in fills:
+        composite[gy0:gy1, gx0:gx1][job.hole[gy0:gy1, gx0:gx1]] = pixels
     return composite, evidence

@@ -55,7 +55,7 @@ def test_the_composite_around_the_hole_is_the_one_over_the_whole_box() -> None:
                           source_x=source_x, match_y=source_y, match_x=source_x, patch_dy=centred, patch_dx=centred)
     network = cv2.GaussianBlur(photo, (0, 0), 6).astype(np.float32)
     trust = rng.uniform(0, 1, (size, size)).astype(np.float32)
-    args = (photo, hole, network, synthesis, trust, depth_in_hole(hole), 0.5)
+    args = (photo, hole, network[hole], synthesis, trust, depth_in_hole(hole), 0.5)
     whole = composite_in_hole(*args, reach=size)
     assert np.abs(composite_in_hole(*args) - whole).max() < 1e-3
     assert np.abs(composite_in_hole(*args, reach=0) - whole).max() > 1.0
