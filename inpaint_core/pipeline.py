@@ -36,7 +36,6 @@ STAGE_MESSAGES = {"coarse": "Filling: coarse pass", "refine": "Filling: refineme
 TEXTURES = ("photo", "network")
 NETWORK_SHARE = 0.5  # of the progress bar, when the texture stage follows the network
 DONE_MESSAGE = "done"
-TEXTURE_REUSED_BUFFER = 32 * 1024 * 1024  # bytes: the texture stage keeps freed buffers up to this size (cpu.py)
 
 
 class InpaintInputError(ValueError):
@@ -319,7 +318,7 @@ class Inpainter:
             if progress is not None:
                 progress(start + (1.0 - start) * fraction, STAGE_MESSAGES["texture"])
 
-        with reuse_freed_memory(up_to=TEXTURE_REUSED_BUFFER):
+        with reuse_freed_memory():
             composite, evidence = run_texture(job, seed, device=self.device, on_round=on_round)
         flow = self._texture_flow(network.box, evidence)
         timings = dict(network.timings, texture=time.perf_counter() - t0)

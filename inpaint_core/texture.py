@@ -625,8 +625,8 @@ class _Descriptors:
         sy, sx = sy.clamp(0, h - 1), sx.clamp(0, w - 1)
         flat = sy * w + sx
         d = torch.empty(len(flat), dtype=self.targets.dtype, device=flat.device)
-        # index_select, not fancy indexing: the same rows, gathered twice as fast on the CPU; in chunks whose
-        # gathered rows stay under the stage's mmap threshold (see VOTE_CHUNK)
+        # index_select, not fancy indexing: the same rows, gathered twice as fast on the CPU; in chunks, each
+        # reusing the last one's pages (see VOTE_CHUNK)
         for start in range(0, len(flat), DISTANCE_CHUNK):
             part = slice(start, start + DISTANCE_CHUNK)
             rows = torch.index_select(self.sources, 0, flat[part]).float().sub_(self.targets[part])
@@ -759,9 +759,9 @@ def _halving(size: int) -> list[int]:
     return radii
 
 
-# Hole pixels voted at once. It bounds the [3, voters, chunk] gather's memory; at 9.6 MB that gather stays under
-# the mmap threshold the stage runs with (``cpu.reuse_freed_memory``, 32 MB), so each chunk reuses the last one's
-# pages instead of faulting in fresh ones (the pedestal's votes 4.5 -> 3.6 s against chunks four times larger).
+# Hole pixels voted at once. It bounds the [3, voters, chunk] gather's memory (9.6 MB), whose pages each chunk
+# reuses from the last one (``cpu.reuse_freed_memory``) instead of faulting in fresh ones (the pedestal's votes
+# 4.5 -> 3.6 s against chunks four times larger, when buffers over 32 MB were still mapped afresh).
 VOTE_CHUNK = 1 << 14
 
 
