@@ -220,7 +220,7 @@ class _Level:
                               # when the guide term is off
     texture: torch.Tensor    # [2, H + 2R, W + 2R] texture features; in the hole, those its border predicts
     valid: torch.Tensor      # bool [H + 2R, W + 2R]: allowed source patch centres
-    allowed: torch.Tensor    # int64 [S] the allowed source centres as flat indices (random candidates, PCA samples)
+    allowed: torch.Tensor    # int32 [S] the allowed source centres as flat indices (random candidates, PCA samples)
     index: torch.Tensor      # int64 [H + 2R, W + 2R]: target number at a target patch centre, -1 elsewhere
     ty: torch.Tensor         # int64 [N] target patch centres: every patch that overlaps the hole (padded coords)
     tx: torch.Tensor
@@ -419,7 +419,8 @@ def _masked_downsample(photo: torch.Tensor, known: torch.Tensor) -> tuple[torch.
     band = max(1, BLUR_BAND_PIXELS // (2 * w))
     for top in range(0, rows, band):
         bottom = min(top + band, rows)
-        under = (torch.arange(2 * top, 2 * bottom + len(DOWNSAMPLE_TAPS) - 2, device=photo.device) - pad).clamp_(0, h - 1)
+        under = torch.arange(2 * top - pad, 2 * bottom + len(DOWNSAMPLE_TAPS) - 2 - pad, device=photo.device)
+        under.clamp_(0, h - 1)
         part, part_weights = photo.index_select(1, under), weights.index_select(1, under)
         stacked = F.pad(torch.cat([part.mul_(part_weights), part_weights]), (pad, pad), mode="replicate")
         # The separable kernel as weighted sums of strided views, one axis at a time: a 4-channel conv2d was
@@ -441,7 +442,7 @@ def _strided_taps(x: torch.Tensor, dim: int) -> torch.Tensor:
 
 def _shrinking_pyramid(photo: torch.Tensor, hole: torch.Tensor, blocked: torch.Tensor, features: torch.Tensor,
                        levels: int) -> list[list[torch.Tensor]]:
-    """[(photo, hole, blocked, features)] from the photo's resolution down, each level half the last.
+    """[[photo, hole, blocked, features]] from the photo's resolution down, each level half the last.
 
     As in PatchMatch's inpainting (after Wexler et al.), a coarse pixel is known if any photo pixel under its
     kernel is, and then averages only those: the hole shrinks level by level and thin strokes vanish. Each

@@ -355,7 +355,8 @@ def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback
                             compared=compared)
         del estimate, compared, features
         blend = composite_in_hole(photo, hole, network, result, trust, inside, scale)
-        fills.append((box, np.clip(np.round(match_boundary(photo, hole, blend, inside[hole])), 0, 255).astype(np.uint8)))
+        matched = match_boundary(photo, hole, blend, inside[hole])
+        fills.append((box, np.clip(np.round(matched), 0, 255).astype(np.uint8)))
         copied = result.source_y >= 0
         evidence.append(TextureSources(box=(gx0, gy0, gx1, gy1),
                                        source_y=np.where(copied, result.source_y + gy0, -1).astype(np.int32),
