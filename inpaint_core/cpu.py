@@ -86,8 +86,8 @@ flush_denormals()
 # glibc's mallopt parameters and their defaults
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_MMAP_MAX = -1, -3, -4
 _DEFAULT_TRIM_THRESHOLD, _DEFAULT_MMAP_MAX = 128 * 1024, 65536
-# The ceiling of glibc's own sliding mmap threshold; once set by mallopt the threshold no longer slides, so a
-# block that set one leaves it here.
+# The ceiling of glibc's own sliding mmap threshold. Once any of these parameters is set by mallopt the threshold
+# no longer slides, so a block leaves it where it would have slid to for large buffers.
 _MMAP_THRESHOLD_CEILING = 32 * 1024 * 1024
 _NEVER_TRIM = 2**31 - 1
 _reuse_lock = threading.Lock()

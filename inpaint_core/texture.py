@@ -190,6 +190,11 @@ class TextureSettings:
     iterations_fine: int = 2
     random_candidates: int = 12
 
+    @property
+    def compares_guide(self) -> bool:
+        """Whether the guide term counts at any level."""
+        return self.guide_coarse > 0 or self.guide_fine > 0
+
 
 @dataclass
 class Synthesis:
@@ -960,7 +965,7 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
     # term could not tell the copies what the network put there. Made only when the term is on (a copy, taken
     # before the pyramid fills the estimate's hole in place).
     guided = None
-    if settings.guide_coarse > 0 or settings.guide_fine > 0:
+    if settings.compares_guide:
         guided = photo_t.clone() if compared is None else tensor(
             np.where(hole[..., None], np.asarray(compared, np.float32), np.asarray(photo, np.float32))
         ).permute(2, 0, 1).contiguous()

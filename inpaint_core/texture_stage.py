@@ -344,11 +344,10 @@ def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback
         # 7.04 instead of 6.70 % hole L1 for the copies alone). Off, ``compared`` is not read.
         estimate = trusted_guide(photo, hole, guide, trust)
         # From here on only the network's fill in the hole is read (unless the guide term compares all of it),
-        # and the attention's offsets only by the synthesis's first level (it lets them go): whole boxes of
-        # them beside the synthesis's finest level were a fifth of the stage's peak memory on a photo with lines
-        # across it.
+        # and the attention's offsets only by the synthesis's first level (it lets them go): neither needs a
+        # whole box beside the synthesis's finest level, where the stage's memory peaks.
         network = guide[hole]
-        compared = guide if job.settings.guide_coarse > 0 or job.settings.guide_fine > 0 else None
+        compared = guide if job.settings.compares_guide else None
         del guide
         result = synthesize(photo, hole, estimate, exclude=exclude, init_offsets=_attention_starts(job, members, box),
                             seed=seed, settings=job.settings, device=device, on_round=progress, features=features,
