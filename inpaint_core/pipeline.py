@@ -329,18 +329,18 @@ class Inpainter:
     def _texture_flow(box: tuple[int, int, int, int], evidence: list[TextureSources]) -> np.ndarray:
         """The texture stage's offsets over ``box`` on the attention flow's colour wheel (white: not filled)."""
         bx0, by0, bx1, by1 = box
-        offsets = np.zeros((2, by1 - by0, bx1 - bx0), np.int64)
-        filled = np.zeros((by1 - by0, bx1 - bx0), bool)
+        rows, cols, moves = [], [], []
         for group in evidence:
-            x0, y0, x1, y1 = group.box
-            sl = np.s_[y0 - by0:y1 - by0, x0 - bx0:x1 - bx0]
-            inside = group.source_y >= 0
-            offsets[(slice(None),) + sl][:, inside] = group.offsets()[:, inside]
-            filled[sl] |= inside
-        # Colours for the filled pixels only (a thin hole is a small part of a large photo's box); the others
-        # have offset 0, which changes no normalisation.
-        flow = np.full(filled.shape + (3,), 255, np.uint8)
-        flow[filled] = offsets_to_rgb(offsets[:, filled][None, :, :, None])[0, :, 0]
+            ys, xs, offsets = group.copies()
+            rows.append(ys - by0)
+            cols.append(xs - bx0)
+            moves.append(offsets)
+        # Colours for the filled pixels only, listed (a thin hole is a small part of a large photo's box): the
+        # normalisation is over them alone, as the others have offset 0.
+        flow = np.full((by1 - by0, bx1 - bx0, 3), 255, np.uint8)
+        if rows:
+            flow[np.concatenate(rows), np.concatenate(cols)] = offsets_to_rgb(
+                np.concatenate(moves, axis=1)[None, :, :, None])[0, :, 0]
         return flow
 
     # -- steps ------------------------------------------------------------------------------------------------

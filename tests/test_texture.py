@@ -634,9 +634,8 @@ def test_texture_sources_name_the_copied_patch() -> None:
     assert (ys.min(), ys.max(), xs.min(), xs.max()) == (12 - RADIUS, 12 + RADIUS, 15 - RADIUS, 15 + RADIUS)
     assert evidence.top(key, 5) == [((215 - RADIUS, 112 - RADIUS, 215 + RADIUS + 1, 112 + RADIUS + 1), 1.0)]
     assert evidence.top(key, 0) == []
-    offsets = evidence.offsets()
-    assert offsets[:, 20, 30].tolist() == [112 - 120, 215 - 230]
-    assert np.count_nonzero(offsets) == 2
+    rows, cols, offsets = evidence.copies()
+    assert (rows.tolist(), cols.tolist(), offsets.tolist()) == ([120], [230], [[112 - 120], [215 - 230]])
 
 
 # -- trust in the network ----------------------------------------------------------------------------------------
