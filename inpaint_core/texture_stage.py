@@ -63,10 +63,12 @@ THIN_HOLE_HALF_WIDTH = 24.0
 COHERENCE_WINDOW = 5
 # Bytes the stage adds at its peak, per pixel of the box it synthesises on (the photo's and the finest level's
 # tables) plus per target patch (every pixel within a patch's reach of the hole: the fields, their distances and
-# descriptors); the runs of the synthesis come one after another. Measured as the process's peak during a variation over its memory
-# before it: 1.15 GB on the Bridge with the eval's lines (10.65 M box pixels, 0.39 M targets), 0.46 GB on the
-# pedestal (3.68 M, 0.84 M), 1.98 GB on a 20 MP photo with lines (20.0 M, 0.66 M): 104 and 96 bytes fit them,
-# these are a tenth above (the 20 MP photo's a fifth).
+# descriptors); the runs of the synthesis come one after another. Measured as the process's peak during a
+# variation over its memory before it: 1.15 GB on the Bridge with the eval's lines (10.65 M box pixels, 0.39 M
+# targets), 0.46 GB on the pedestal (3.68 M, 0.84 M), 1.98 GB on a 20 MP photo with lines (20.0 M, 0.66 M): 104
+# and 96 bytes fit them, these are a tenth above (the 20 MP photo's a fifth). On lines alone, run tile by tile
+# (with the evidence below), the estimate is not above the peak: 0.27-0.28 GB against 0.22-0.28 GB measured at 20
+# and 48 MP.
 PEAK_BYTES_PER_BOX_PIXEL = 115
 PEAK_BYTES_PER_TARGET = 105
 # Bytes per box pixel a run of the synthesis leaves behind for the runs after it: its sources (two int32) and the
@@ -291,8 +293,8 @@ def composite_in_hole(photo: np.ndarray, hole: np.ndarray, network: np.ndarray, 
 @dataclass
 class _Unit:
     """One run of the synthesis: a box of the photo, the regions whose fills guide it (every one overlapping it),
-    and those whose hole pixels it fills (``writes``; None: all in the box). The units of a group of overlapping regions run one after
-    another, each seeing the earlier ones' fills as known pixels (never as sources)."""
+    and those whose hole pixels it fills. The runs of a group of overlapping regions come one after another, each
+    seeing the earlier ones' fills as known pixels (never as sources)."""
 
     box: tuple[int, int, int, int]
     members: list[int]
