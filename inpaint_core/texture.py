@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import cv2
 import numpy as np
@@ -245,6 +245,15 @@ def _blur_radius(sigma: float) -> int:
     return max(1, int(math.ceil(2.5 * sigma)))
 
 
+def _row_bands(h: int, w: int, reach: int) -> Iterator[tuple[int, int, int, int]]:
+    """(top, bottom, lo, hi): ``h`` rows of ``w`` pixels in bands of about BLUR_BAND_PIXELS (rows top..bottom),
+    each with the ``reach`` rows a filter reads on either side (lo..hi, within the image)."""
+    band = max(reach, BLUR_BAND_PIXELS // w)
+    for top in range(0, h, band):
+        bottom = min(top + band, h)
+        yield top, bottom, max(0, top - reach), min(h, bottom + reach)
+
+
 def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     """Separable Gaussian blur of [C, H, W] with edge replication, taps out to 2.5 sigma."""
     radius = _blur_radius(sigma)
@@ -303,11 +312,7 @@ def _texture_features(photo: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
     sure = np.empty((h, w), bool)
     # In bands of rows, each with the blur's reach of rows around it: a dozen whole-box temporaries of the same
     # sums were a gigabyte of fresh pages on a 10 MP box, the stage's largest allocation there.
-    reach = _blur_radius(TEXTURE_WINDOW)
-    band = max(reach, BLUR_BAND_PIXELS // w)
-    for top in range(0, h, band):
-        bottom = min(top + band, h)
-        lo, hi = max(0, top - reach), min(h, bottom + reach)
+    for top, bottom, lo, hi in _row_bands(h, w, _blur_radius(TEXTURE_WINDOW)):
         sums = _blur(_gradient_sums(photo[:, lo:min(h, hi + 1)], hole[lo:min(h, hi + 1)], hi - lo),
                      TEXTURE_WINDOW)[:, top - lo:bottom - lo]
         features = sums[:2] / sums[2:].clamp(min=1e-3)
@@ -882,18 +887,14 @@ def _blurred_at(image: torch.Tensor, sigma: float, at: torch.Tensor) -> torch.Te
     the blur's reach around each (the same values): a whole blurred copy of a 10 MP level and its two transposes
     were half a gigabyte of fresh pages, for the few pixels read."""
     h, w = image.shape[1:]
-    reach = _blur_radius(sigma)
-    band = max(reach, BLUR_BAND_PIXELS // w)
     order = torch.argsort(at)
     ranked = at[order]
     out = torch.empty(image.shape[0], len(at), dtype=image.dtype, device=image.device)
-    for top in range(0, h, band):
-        bottom = min(top + band, h)
+    for top, bottom, lo, hi in _row_bands(h, w, _blur_radius(sigma)):
         first, last = (int(i) for i in torch.searchsorted(ranked, torch.tensor([top * w, bottom * w],
                                                                                  device=at.device)))
         if first == last:
             continue
-        lo, hi = max(0, top - reach), min(h, bottom + reach)
         blurred = _blur(image[:, lo:hi], sigma).reshape(image.shape[0], -1)
         out[:, order[first:last]] = torch.index_select(blurred, 1, ranked[first:last] - lo * w)
     return out

@@ -350,6 +350,14 @@ def _within(box: tuple[int, int, int, int], inner: tuple[int, int, int, int]
              np.s_[y0 - inner[1]:y1 - inner[1], x0 - inner[0]:x1 - inner[0]]))
 
 
+def _listed_within(mask: np.ndarray, values: np.ndarray, part: tuple[slice, slice]) -> np.ndarray:
+    """The rows of ``values`` (one per set pixel of ``mask``, in ``np.nonzero`` order) whose pixels lie in ``part``
+    (a slice of ``mask``), in ``np.nonzero`` order of ``mask[part]``: no whole box of them is laid out to cut."""
+    ys, xs = np.nonzero(mask)
+    rows, cols = part
+    return values[(ys >= rows.start) & (ys < rows.stop) & (xs >= cols.start) & (xs < cols.stop)]
+
+
 def _guide_over(job: TextureJob, unit: _Unit, photo: np.ndarray) -> np.ndarray:
     """uint8 [h, w, 3] over the unit's box: ``photo`` with each member's fill at the hole pixels it owns."""
     guide = photo.copy()
@@ -373,10 +381,7 @@ def _attention_starts(job: TextureJob, unit: _Unit) -> np.ndarray:
         shared = _within(unit.box, g.box)
         if shared is not None:
             mine, theirs = shared
-            everywhere = np.zeros(g.owned.shape + (2,), np.int32)
-            everywhere[g.owned] = attention_offsets_in_pixels(g)
-            owned = g.owned[theirs]
-            starts[mine][owned] = everywhere[theirs][owned]
+            starts[mine][g.owned[theirs]] = _listed_within(g.owned, attention_offsets_in_pixels(g), theirs)
     return starts
 
 
@@ -401,9 +406,7 @@ def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback
         if earlier:
             photo = photo.copy()
             for (mine, theirs), filled, values in earlier:
-                pasted = np.zeros(filled.shape + (3,), np.uint8)
-                pasted[filled] = values
-                photo[mine][filled[theirs]] = pasted[theirs][filled[theirs]]
+                photo[mine][filled[theirs]] = _listed_within(filled, values, theirs)
                 before[mine] |= filled[theirs]
             hole = hole & ~before
             exclude = before if exclude is None else exclude | before
