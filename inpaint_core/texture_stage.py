@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable
 
 import cv2
@@ -85,6 +86,12 @@ class RegionGuide:
     fill: np.ndarray                 # uint8 [h, w, 3]: the refined output, at the photo's size
     offsets: np.ndarray              # int [2, gh, gw]: attention argmax (row, col) in matching cells
     scale: float                     # network pixels per photo pixel
+
+    @cached_property
+    def thin(self) -> bool:
+        """Whether no hole pixel it owns lies deeper than THIN_HOLE_HALF_WIDTH network pixels (a tile of a line);
+        kept, as the stage's plan (``_units``) is made for its memory estimate and again for its run."""
+        return float(depth_in_hole(self.owned).max(initial=0.0)) * self.scale <= THIN_HOLE_HALF_WIDTH
 
 
 @dataclass
@@ -316,8 +323,7 @@ def _units(job: TextureJob) -> list[_Unit]:
     boxes = [g.box for g in job.guides]
     units = []
     for members, box in merge_overlapping(boxes):
-        thin = all(float(depth_in_hole(job.guides[i].owned).max(initial=0.0)) * job.guides[i].scale
-                   <= THIN_HOLE_HALF_WIDTH for i in members)
+        thin = all(job.guides[i].thin for i in members)
         if thin and len(members) > 1 and sum(_area(boxes[i]) for i in members) < _area(box):
             units += [_Unit(boxes[i], [j for j in members if overlap(boxes[i], boxes[j])], [i]) for i in members]
         else:
