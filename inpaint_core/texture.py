@@ -76,6 +76,13 @@ JUMPS = (8, 4, 2, 1)       # propagation steps
 COARSE_ROUNDS_HOLE = 1 << 16  # hole pixels up to which a level above the photo's own gets iterations_coarse
 GUIDE_SIGMA = 4.0          # photo pixels: the blur at which the guide compares colours
 FINEST_SEARCH_RADIUS = 8   # random search radius (pixels) at the photo's own resolution; the level's size above
+# There, the search moves a source by at most FINEST_SEARCH_RADIUS at random, or to a neighbour's source shifted by
+# one of JUMPS, so its descriptor table holds only the source patches within this many pixels of a target, a source
+# carried from the level above or a target's nearest allowed source; a candidate beyond is never taken. On a line
+# across a photo with a blob on it, the box is the whole photo and the table was a dense 36 bytes a pixel.
+SPARSE_SOURCE_REACH = 64
+SPARSE_SHARE = 0.8         # ... when those are at most this share of the level (else every pixel, in order: the
+                           # row map costs 4 bytes a pixel, a row 36)
 COHERENCE = 0.5            # a neighbour's continued source wins unless another is this much closer
 # The final image: every hole pixel copies the photo at the offset (source minus target) that most hole pixels
 # within a MODE_WINDOW square around it copy at, taken MODE_ROUNDS times (a majority filter of the field; its own
@@ -533,9 +540,13 @@ DENSE_BOX_RATIO = 4.0
 
 
 class _Descriptors:
-    """Descriptors of every source patch (dense, once per level) and of the hole's patches (after every vote)."""
+    """Descriptors of the source patches (once per level: every one, or those in ``reach``) and of the hole's
+    patches (after every vote)."""
 
-    def __init__(self, level: _Level, basis: torch.Tensor, guide_weight: float, texture_weight: float) -> None:
+    def __init__(self, level: _Level, basis: torch.Tensor, guide_weight: float, texture_weight: float,
+                 reach: torch.Tensor | None = None) -> None:
+        """``reach``: bool [H, W] (padded level coordinates), the only source centres whose distance may be asked
+        for (``_reachable``); a candidate elsewhere is as far as an invalid one. None: every pixel."""
         self.level, self.basis = level, basis
         # The guide and the texture features are compared per channel at the patch centre, scaled so that at
         # weight 1 a difference there counts as much as the same difference at every sample of the patch.
@@ -557,19 +568,45 @@ class _Descriptors:
         # 0..255 projected on unit vectors), where float16's rounding is at most 1, under 1 % of a typical best
         # match's squared distance; the comparison itself is in float32. Fills then differ as another seed's do:
         # eval512 strokes 7.40 -> 7.41 % / 19.43 -> 19.42 dB, eval 256 centre Table-1 3.02 % / 22.15 dB as before.
-        self.sources = torch.empty(pixels, self.width, dtype=torch.float16, device=level.photo.device)
+        device = level.photo.device
+        # The table's row of each level pixel (int32: any photo imageio reads has fewer pixels), -1 for none; None
+        # when every pixel has its own row, in order.
+        self.rows: torch.Tensor | None = None
+        listed = None
+        if reach is not None:
+            listed = _flat_indices(reach)
+            self.rows = torch.full((pixels,), -1, dtype=torch.int32, device=device)
+            self.rows[listed.long()] = torch.arange(len(listed), dtype=torch.int32, device=device)
+        self.sources = torch.empty(pixels if listed is None else len(listed), self.width, dtype=torch.float16,
+                                   device=device)
         # In bands of rows, each convolved with its RADIUS rows above and below (zeros beyond the level, as a
         # padded convolution of the whole level): the dense output of a whole 10 MP level (0.7 GB) never exists
-        # beside the table, which was the texture stage's peak memory.
+        # beside the table, which was the texture stage's peak memory. With ``reach``, each band only between its
+        # first and last column in reach, and kept at those pixels alone.
         band = max(1, DISTANCE_CHUNK // w)
         texture = level.texture.reshape(2, pixels)
+        low = level.low.reshape(3, pixels) if self.width > DESCRIPTOR_SIZE + 2 else None
         for top in range(0, h, band):
             bottom = min(top + band, h)
-            self.sources[top * w:bottom * w, :DESCRIPTOR_SIZE] = self._band_projections(top, bottom, 0, w)
-            self.sources[top * w:bottom * w, DESCRIPTOR_SIZE:DESCRIPTOR_SIZE + 2] = \
-                (self.texture * texture[:, top * w:bottom * w]).T
-        if self.width > DESCRIPTOR_SIZE + 2:
-            self.sources[:, DESCRIPTOR_SIZE + 2:] = (self.guide * level.low).reshape(3, pixels).T
+            if listed is None:
+                at, first, last, x0, x1 = None, top * w, bottom * w, 0, w
+            else:
+                first, last = (int(i) for i in torch.searchsorted(
+                    listed, torch.tensor([top * w, bottom * w], dtype=torch.int32, device=device)))
+                if first == last:
+                    continue
+                at = listed[first:last].long()
+                cols = at % w
+                x0, x1 = int(cols.min()), int(cols.max()) + 1
+            projections = self._band_projections(top, bottom, x0, x1)
+            if at is not None:
+                projections = torch.index_select(projections, 0, (torch.div(at, w, rounding_mode="floor") - top)
+                                                 * (x1 - x0) + at % w - x0)
+            pixels_here = slice(top * w, bottom * w) if at is None else at
+            self.sources[first:last, :DESCRIPTOR_SIZE] = projections
+            self.sources[first:last, DESCRIPTOR_SIZE:DESCRIPTOR_SIZE + 2] = (self.texture * texture[:, pixels_here]).T
+            if low is not None:
+                self.sources[first:last, DESCRIPTOR_SIZE + 2:] = (self.guide * low[:, pixels_here]).T
         self.targets = self.hole_descriptors()
 
     def hole_descriptors(self) -> torch.Tensor:
@@ -635,14 +672,20 @@ class _Descriptors:
         h, w = lv.shape
         sy, sx = sy.clamp(0, h - 1), sx.clamp(0, w - 1)
         flat = sy * w + sx
+        allowed = torch.index_select(lv.valid.reshape(-1), 0, flat)
+        row = flat
+        if self.rows is not None:
+            row = torch.take(self.rows, flat)
+            allowed &= row >= 0
+            row = row.clamp_(min=0).long()
         d = torch.empty(len(flat), dtype=self.targets.dtype, device=flat.device)
         # index_select, not fancy indexing: the same rows, gathered twice as fast on the CPU; in chunks, each
         # reusing the last one's pages (see VOTE_CHUNK)
         for start in range(0, len(flat), DISTANCE_CHUNK):
             part = slice(start, start + DISTANCE_CHUNK)
-            rows = torch.index_select(self.sources, 0, flat[part]).float().sub_(self.targets[part])
+            rows = torch.index_select(self.sources, 0, row[part]).float().sub_(self.targets[part])
             torch.sum(rows.square_(), dim=1, out=d[part])
-        return _locality(lv, sy, sx, d).masked_fill_(~torch.index_select(lv.valid.reshape(-1), 0, flat), math.inf)
+        return _locality(lv, sy, sx, d).masked_fill_(~allowed, math.inf)
 
 
 class _KnownPartDistance:
@@ -704,6 +747,22 @@ def _allowed_at(level: _Level, pick: torch.Tensor) -> tuple[torch.Tensor, torch.
     flat = level.allowed[pick].long()
     w = level.shape[1]
     return torch.div(flat, w, rounding_mode="floor"), flat % w
+
+
+def _reachable(level: _Level, *centres: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor | None:
+    """bool [H, W] (padded level coordinates): the allowed source centres within SPARSE_SOURCE_REACH pixels of a
+    target or of one of the ``centres`` ((rows, columns) pairs); None where they are over SPARSE_SHARE of the
+    level's pixels."""
+    h, w = level.shape
+    seeds = np.zeros((h, w), np.uint8)
+    for ys, xs in ((level.ty, level.tx), *centres):
+        seeds[ys.cpu().numpy(), xs.cpu().numpy()] = 1
+    side = 2 * SPARSE_SOURCE_REACH + 1
+    reach = torch.from_numpy(cv2.dilate(seeds, np.ones((side, side), np.uint8)).view(bool)).to(level.valid.device)
+    reach &= level.valid
+    if int(reach.sum()) > SPARSE_SHARE * h * w:
+        return None
+    return reach
 
 
 def _random_valid(level: _Level, count: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -1017,8 +1076,10 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
         # on a large photo (the Wine photo's 20 px lines came out dark without it). Found before the source
         # table is made: its distance transform's buffers then never sit beside the table.
         nearest = _nearest_valid(level)
+        reach = _reachable(level, (sy, sx), nearest) if depth == 0 and not first else None
         desc = _Descriptors(level, _principal_basis(level, generator), guide_weight,
-                            settings.texture_weight * TEXTURE_WEIGHT_DECAY ** depth)
+                            settings.texture_weight * TEXTURE_WEIGHT_DECAY ** depth, reach)
+        del reach
         dist = desc.distance(sy, sx)
         _improve(desc, sy, sx, dist, *nearest)
         # Matched first on what surrounds the hole, not on the smooth estimate in it: a pipe under a blob and a

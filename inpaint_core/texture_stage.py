@@ -67,7 +67,9 @@ COHERENCE_WINDOW = 5
 # descriptors); the runs of the synthesis come one after another. Measured as the process's peak during a
 # variation over its memory before it: 1.15 GB on the Bridge with the eval's lines (10.65 M box pixels, 0.39 M
 # targets), 0.46 GB on the pedestal (3.68 M, 0.84 M), 1.98 GB on a 20 MP photo with lines (20.0 M, 0.66 M): 104
-# and 96 bytes fit them, these are a tenth above (the 20 MP photo's a fifth). On lines alone, run tile by tile
+# and 96 bytes fit them, these are a tenth above (the 20 MP photo's a fifth). Since the finest level's source
+# table holds only what its search can reach (texture.SPARSE_SOURCE_REACH), the lines' peaks are 1.11 and 1.94 GB
+# (the 20 MP photo's estimate a sixth above); the pedestal's table is whole, as before. On lines alone, run tile by tile
 # (with the evidence below), the estimate is not above the peak: 0.27-0.28 GB against 0.22-0.28 GB measured at 20
 # and 48 MP.
 PEAK_BYTES_PER_BOX_PIXEL = 115
@@ -457,6 +459,17 @@ def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback
                             compared=compared)
         del estimate, compared, features
         blend = composite_in_hole(photo, hole, network, result, trust, inside, scale)
+        copied = writes & (result.source_y >= 0)
+        if gx0 or gy0:
+            result.source_y += gy0
+            result.source_x += gx0
+        evidence.append(TextureSources(box=unit.box, source_y=np.where(copied, result.source_y, -1),
+                                       source_x=np.where(copied, result.source_x, -1),
+                                       patch_dy=result.patch_dy, patch_dx=result.patch_dx))
+        # The synthesis's whole-box images go before the boundary is matched: on a line across a 20 MP photo
+        # with blobs on it, that was the stage's peak memory.
+        depth = inside[hole]
+        del result, trust, inside, copied
         if before.any():
             # Matched to the photo's own border only: at a join with an earlier run's fill, whatever that run
             # left near its end would be carried into this one.
@@ -465,13 +478,8 @@ def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback
             values[hole[joined]] = blend
             matched = match_boundary(photo, joined, values, depth_in_hole(joined)[joined])[hole[joined]]
         else:
-            matched = match_boundary(photo, hole, blend, inside[hole])
+            matched = match_boundary(photo, hole, blend, depth)
         fills.append((unit.box, writes, np.clip(np.round(matched[writes[hole]]), 0, 255).astype(np.uint8)))
-        copied = writes & (result.source_y >= 0)
-        evidence.append(TextureSources(box=unit.box,
-                                       source_y=np.where(copied, result.source_y + gy0, -1).astype(np.int32),
-                                       source_x=np.where(copied, result.source_x + gx0, -1).astype(np.int32),
-                                       patch_dy=result.patch_dy, patch_dx=result.patch_dx))
         done += share
     composite = job.photo.copy()
     for (gx0, gy0, gx1, gy1), filled, values in fills:

@@ -199,6 +199,43 @@ def test_the_source_table_made_in_bands_of_rows_is_the_whole_levels_convolution(
     assert torch.allclose(table.float(), whole[0].permute(1, 2, 0).reshape(table.shape), rtol=2 ** -11, atol=1e-2)
 
 
+def test_the_finest_levels_source_table_holds_only_the_patches_its_search_can_reach(monkeypatch) -> None:
+    """At the photo's own resolution the table holds the allowed source patches within SPARSE_SOURCE_REACH pixels
+    of a target or of a given source (one carried from far away), with the whole table's descriptors there (the
+    same convolution over a narrower band: the tolerance of the banded table's test); a candidate elsewhere is as
+    far as a source over the hole."""
+    rng = np.random.default_rng(2)
+    h, w = 90, 400
+    photo = torch.from_numpy(rng.uniform(0, 255, (3, h, w)).astype(np.float32))
+    hole = torch.zeros(h, w, dtype=torch.bool)
+    hole[40:46, 20:60] = True
+    level = texture._make_level([photo, hole, hole, torch.from_numpy(rng.uniform(0, 9, (2, h, w)).astype(np.float32))],
+                                scale=1)
+    basis = torch.linalg.qr(torch.from_numpy(rng.normal(size=(3 * texture.TAPS ** 2, texture.DESCRIPTOR_SIZE))
+                                             .astype(np.float32)))[0].T.contiguous()
+    monkeypatch.setattr(texture, "DISTANCE_CHUNK", 7 * level.shape[1])  # bands of 7 rows
+    far = (torch.tensor([55 + RADIUS]), torch.tensor([350 + RADIUS]))
+    reach = texture._reachable(level, far)
+    assert reach is not None
+    near_hole, near_far, between = reach[43 + RADIUS, 130 + RADIUS], reach[55 + RADIUS, 290 + RADIUS], \
+        reach[55 + RADIUS, 200 + RADIUS]
+    assert near_hole and near_far and not between
+    dense = texture._Descriptors(level, basis, 0.0, 1.0)
+    sparse = texture._Descriptors(level, basis, 0.0, 1.0, reach)
+    assert len(sparse.sources) == int(reach.sum()) < 0.6 * reach.numel()
+    listed = torch.nonzero(reach.reshape(-1)).squeeze(1)
+    assert sparse.sources.abs().max() > 100
+    assert torch.allclose(sparse.sources.float(), dense.sources[listed].float(), rtol=2 ** -11, atol=1e-2)
+    sparse.sources = dense.sources[listed]  # the same values, to check that each candidate reads its own row
+    for trial in range(20):
+        sy = torch.from_numpy(rng.integers(0, level.shape[0], len(level.ty)))
+        sx = torch.from_numpy(rng.integers(0, level.shape[1], len(level.ty)))
+        inside = reach[sy, sx]
+        want, got = dense.distance(sy, sx), sparse.distance(sy, sx)
+        assert inside.any() and torch.isinf(got[~inside]).all() and torch.isfinite(want[inside]).all()
+        assert torch.equal(got[inside], want[inside])
+
+
 def test_a_coarse_pixel_is_the_binomial_mean_of_the_known_photo_pixels_under_it(monkeypatch) -> None:
     """The pyramid's masked downsampling, written out pixel by pixel: coarse pixel (i, j) weighs photo rows and
     columns 2i-2 .. 2i+3 (edges replicated) by the binomial taps, known pixels only, so a hole's values never leak
