@@ -82,7 +82,7 @@ FINEST_SEARCH_RADIUS = 8   # random search radius (pixels) at the photo's own re
 # across a photo with a blob on it, the box is the whole photo and the table was a dense 36 bytes a pixel.
 SPARSE_SOURCE_REACH = 64
 SPARSE_SHARE = 0.8         # ... when those are at most this share of the level (else every pixel, in order: the
-                           # row map costs 4 bytes a pixel, a row 36)
+                           # row map costs 4 bytes a pixel, a row 36 or more)
 COHERENCE = 0.5            # a neighbour's continued source wins unless another is this much closer
 # The final image: every hole pixel copies the photo at the offset (source minus target) that most hole pixels
 # within a MODE_WINDOW square around it copy at, taken MODE_ROUNDS times (a majority filter of the field; its own
@@ -599,9 +599,8 @@ class _Descriptors:
                 cols = at % w
                 x0, x1 = int(cols.min()), int(cols.max()) + 1
             projections = self._band_projections(top, bottom, x0, x1)
-            if at is not None:
-                projections = torch.index_select(projections, 0, (torch.div(at, w, rounding_mode="floor") - top)
-                                                 * (x1 - x0) + at % w - x0)
+            if at is not None:  # the band's projections are row-major over its rows and columns x0..x1
+                projections = torch.index_select(projections, 0, (at // w - top) * (x1 - x0) + cols - x0)
             pixels_here = slice(top * w, bottom * w) if at is None else at
             self.sources[first:last, :DESCRIPTOR_SIZE] = projections
             self.sources[first:last, DESCRIPTOR_SIZE:DESCRIPTOR_SIZE + 2] = (self.texture * texture[:, pixels_here]).T
@@ -753,14 +752,11 @@ def _reachable(level: _Level, *centres: tuple[torch.Tensor, torch.Tensor]) -> to
     """bool [H, W] (padded level coordinates): the allowed source centres within SPARSE_SOURCE_REACH pixels of a
     target or of one of the ``centres`` ((rows, columns) pairs); None where they are over SPARSE_SHARE of the
     level's pixels."""
-    h, w = level.shape
-    seeds = np.zeros((h, w), np.uint8)
+    seeds = torch.zeros(level.shape, dtype=torch.bool, device=level.valid.device)
     for ys, xs in ((level.ty, level.tx), *centres):
-        seeds[ys.cpu().numpy(), xs.cpu().numpy()] = 1
-    side = 2 * SPARSE_SOURCE_REACH + 1
-    reach = torch.from_numpy(cv2.dilate(seeds, np.ones((side, side), np.uint8)).view(bool)).to(level.valid.device)
-    reach &= level.valid
-    if int(reach.sum()) > SPARSE_SHARE * h * w:
+        seeds[ys, xs] = True
+    reach = _within_patch(seeds, 2 * SPARSE_SOURCE_REACH + 1) & level.valid
+    if int(reach.sum()) > SPARSE_SHARE * seeds.numel():
         return None
     return reach
 
