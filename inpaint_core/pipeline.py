@@ -25,7 +25,7 @@ from .model.grid import MATCHING_CELL
 from .model.layers import layers_that_run
 from .regions import DEFAULT_MARGIN, DEFAULT_WORK_SIZE, Region, Strategy, plan_regions
 from .sources import RegionAttention
-from .texture import TextureSettings
+from .texture import NoSourcePatches, TextureSettings
 from .texture_stage import RegionGuide, TextureJob, TextureSources, peak_memory, run as run_texture
 from .weights import default_weights, load_generator_state, load_weights
 
@@ -96,7 +96,8 @@ class InpaintResult:
     processed regions; ``coarse`` and ``refined`` are each network stage's fill pasted over the photo, and
     outside the regions the flow is white. ``texture_flow_rgb`` (same box, same colour wheel) shows where the
     texture stage copied each pixel from, ``seed`` which variation this is; both empty / None without the stage.
-    ``texture_skipped`` says why the stage was asked for but did not run (too little free memory).
+    ``texture_skipped`` says why the stage was asked for but did not run (too little free memory, or nothing in the
+    photo to copy from).
     """
 
     composite: np.ndarray
@@ -110,7 +111,7 @@ class InpaintResult:
     texture_flow_rgb: np.ndarray | None = None
     seed: int | None = None
     texture_job: TextureJob | None = field(default=None, repr=False)  # what ``Inpainter.vary`` re-runs
-    texture_skipped: str | None = None  # why the texture stage, though asked for, did not run (memory)
+    texture_skipped: str | None = None  # why the texture stage, though asked for, did not run
 
     def evidence(self) -> list[RegionAttention | TextureSources]:
         """Per-area source maps (``box``, ``cell_of``, ``heat``, ``top``) of the final fill: the texture stage's
@@ -282,8 +283,11 @@ class Inpainter:
             # Without the memory for the texture stage the network's fill is the result, and says why.
             shortfall = texture_memory_shortfall(job)
             if shortfall is None:
-                result = self._with_texture(result, job, self.seed if seed is None else seed, progress, cancel,
-                                            start=network_share)
+                try:
+                    result = self._with_texture(result, job, self.seed if seed is None else seed, progress, cancel,
+                                                start=network_share)
+                except NoSourcePatches as nothing_to_copy:
+                    result.texture_skipped = str(nothing_to_copy)
             else:
                 result.texture_skipped = shortfall
         result.timings["total"] = time.perf_counter() - started

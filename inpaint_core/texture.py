@@ -203,6 +203,16 @@ class TextureSettings:
         return self.guide_coarse > 0 or self.guide_fine > 0
 
 
+class NoSourcePatches(ValueError):
+    """No whole patch of the photo lies outside the hole and the excluded area (a fence or specks all over it, a
+    photo hardly larger than a patch): the synthesis has nothing to copy from."""
+
+    def __init__(self) -> None:
+        super().__init__(f"The hole and the excluded area leave no whole {PATCH} x {PATCH} pixel patch of the photo "
+                         "to copy texture from. Leave more of the photo unmasked, or fill part of the mask at a "
+                         "time.")
+
+
 @dataclass
 class Synthesis:
     """What the texture stage produced for one box of the photo.
@@ -1002,6 +1012,11 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
     def tensor(a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(a)).to(device)
 
+    # Asked before any level is built: the photo's own level allows only whole known patches (``_make_level``),
+    # and without one its copies would have to come from a coarser level's pixels.
+    if bool(_within_patch(_pad(tensor(blocked), True)).all()):
+        raise NoSourcePatches()
+
     # The network's fill is the first estimate in the hole, made in one copy: each copy of a 10 MP box is 0.13 GB,
     # and the stage's peak memory is reached at its finest level, while these are alive.
     guide = np.asarray(guide, np.float32)
@@ -1113,8 +1128,7 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
         # This level's tables go before the next level is made (a quarter of its: 0.1 GB on a 10 MP box); the
         # level stays until the next one has taken its field.
         previous, desc, known_part = level, None, None
-    if previous is None or sy is None:
-        raise ValueError("the texture stage needs a patch of known pixels outside the hole and the excluded area")
+    assert previous is not None and sy is not None  # the photo's own level has targets and an allowed source
     source, anchor = _majority_sources(previous, sy, sx)
     previous.photo[:, previous.hy, previous.hx] = _copy_shaded(previous, source)
     return _result(previous, source, anchor, sy, sx, hole.shape)

@@ -19,7 +19,8 @@ import numpy as np
 from .model.grid import MATCHING_CELL
 from .regions import merge_overlapping, overlap
 from .seams import level_colours, match_boundary, membrane_at
-from .texture import PATCH, RADIUS, Synthesis, TextureSettings, depth_in_hole, synthesize, texture_features
+from .texture import (PATCH, RADIUS, NoSourcePatches, Synthesis, TextureSettings, depth_in_hole, synthesize,
+                      texture_features)
 
 RoundCallback = Callable[[float], None]
 # Network pixels: coarser than this the fill keeps the network's colours, finer it takes the synthesis's detail.
@@ -396,7 +397,8 @@ def _attention_starts(job: TextureJob, unit: _Unit) -> np.ndarray:
 def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback | None = None
         ) -> tuple[np.ndarray, list[TextureSources]]:
     """(composite uint8 [H, W, 3], evidence per run of the synthesis): the hole filled with the photo's own
-    texture."""
+    texture. A run with no whole patch of known pixels in its box keeps the network's fill and adds no evidence;
+    ``NoSourcePatches`` when no run had one."""
     # (box, the pixels filled there, their values): the composite is made at the end, not beside the synthesis
     fills: list[tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]] = []
     evidence = []
@@ -454,22 +456,30 @@ def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback
         network = guide[hole]
         compared = guide if job.settings.compares_guide else None
         del guide
-        result = synthesize(photo, hole, estimate, exclude=exclude, init_offsets=_attention_starts(job, unit),
-                            seed=seed, settings=job.settings, device=device, on_round=progress, features=features,
-                            compared=compared)
+        try:
+            result = synthesize(photo, hole, estimate, exclude=exclude, init_offsets=_attention_starts(job, unit),
+                                seed=seed, settings=job.settings, device=device, on_round=progress,
+                                features=features, compared=compared)
+        except NoSourcePatches:
+            # Nothing to copy in this box (a fence across it): the network's fill stays there, matched to the
+            # photo at its border like a synthesised one; without a copy anywhere, the caller is told why.
+            result = None
+            blend = network
         del estimate, compared, features
-        blend = composite_in_hole(photo, hole, network, result, trust, inside, scale)
-        copied = writes & (result.source_y >= 0)
-        if gx0 or gy0:
-            result.source_y += gy0
-            result.source_x += gx0
-        evidence.append(TextureSources(box=unit.box, source_y=np.where(copied, result.source_y, -1),
-                                       source_x=np.where(copied, result.source_x, -1),
-                                       patch_dy=result.patch_dy, patch_dx=result.patch_dx))
+        if result is not None:
+            blend = composite_in_hole(photo, hole, network, result, trust, inside, scale)
+            copied = writes & (result.source_y >= 0)
+            if gx0 or gy0:
+                result.source_y += gy0
+                result.source_x += gx0
+            evidence.append(TextureSources(box=unit.box, source_y=np.where(copied, result.source_y, -1),
+                                           source_x=np.where(copied, result.source_x, -1),
+                                           patch_dy=result.patch_dy, patch_dx=result.patch_dx))
+            del copied
         # The synthesis's whole-box images go before the boundary is matched: on a line across a 20 MP photo
         # with blobs on it, that was the stage's peak memory.
         depth = inside[hole]
-        del result, trust, inside, copied
+        del result, trust, inside
         if before.any():
             # Matched to the photo's own border only: at a join with an earlier run's fill, whatever that run
             # left near its end would be carried into this one.
@@ -481,6 +491,8 @@ def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback
             matched = match_boundary(photo, hole, blend, depth)
         fills.append((unit.box, writes, np.clip(np.round(matched[writes[hole]]), 0, 255).astype(np.uint8)))
         done += share
+    if fills and not evidence:
+        raise NoSourcePatches()
     composite = job.photo.copy()
     for (gx0, gy0, gx1, gy1), filled, values in fills:
         composite[gy0:gy1, gx0:gx1][filled] = values

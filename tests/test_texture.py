@@ -179,6 +179,65 @@ def test_the_cpus_fast_paths_compute_what_a_gpus_paths_do(monkeypatch) -> None:
     assert torch.allclose(by_box, by_offset, atol=1e-2)
 
 
+def fence(shape: tuple[int, int], spacing: int) -> np.ndarray:
+    """1 px wires every ``spacing`` px both ways: no square wider than ``spacing`` - 1 px between them."""
+    mask = np.zeros(shape, bool)
+    mask[::spacing] = True
+    mask[:, ::spacing] = True
+    return mask
+
+
+def test_without_a_whole_known_patch_the_synthesis_says_so_rather_than_copy_from_a_coarser_level() -> None:
+    """The photo's own level copies only whole known patches. A fence with 11 px between its wires leaves none,
+    nor do specks every 8 px all over the photo beside a blob: there the coarser levels, where the specks vanish,
+    had sources and targets, and the synthesis returned a coarser level's image (135 x 135 for this 256 x 256
+    photo). Both now raise ``NoSourcePatches``, whose message says what to do; a photo with one whole known patch
+    left is synthesised."""
+    photo = coloured(checker(256, 256))
+    specks = np.zeros((256, 256), bool)
+    specks[::8, ::8] = True
+    specks[100:140, 100:140] = True
+    for hole in (fence((256, 256), 12), specks):
+        with pytest.raises(texture.NoSourcePatches, match="fill part of the mask at a time"):
+            synthesize(photo, hole, flat_guide(photo, hole), seed=0)
+    one_patch = fence((256, 256), 12)
+    one_patch[200:200 + PATCH, 30:30 + PATCH] = False
+    result = synthesize(photo, one_patch, flat_guide(photo, one_patch), seed=0)
+    assert result.image.shape == photo.shape and (result.source_y[one_patch] >= 0).all()
+
+
+def test_a_run_with_nothing_to_copy_keeps_the_networks_fill_while_the_others_are_synthesised() -> None:
+    """Two separate regions: a fence over the whole of the first one's box, a blob in the second's. The fence's
+    run has no whole known patch, so its pixels keep the network's fill (matched to the photo at the border) and
+    it adds no evidence; the blob is synthesised from its own box as usual. With fences in both, no run has a
+    copy and the stage says why."""
+    photo = coloured(stripes(160, 320))
+    guide = cv2.GaussianBlur(photo, (0, 0), 2)
+    wires = np.zeros((160, 320), bool)
+    wires[:, :96] = fence((160, 96), 12)
+    blob = box((160, 320), 60, 90, 220, 250)
+    hole = wires | blob
+
+    def region(x0: int, x1: int) -> RegionGuide:
+        owned = np.zeros((160, x1 - x0), bool)
+        owned[:] = hole[:, x0:x1]
+        return RegionGuide(box=(x0, 0, x1, 160), owned=owned, fill=guide[:, x0:x1].copy(),
+                           offsets=np.zeros((2, 20, (x1 - x0) // 8), np.int64), scale=1.0)
+
+    job = TextureJob(photo=photo, hole=hole, exclude=None, guides=[region(0, 96), region(160, 320)],
+                     settings=TextureSettings())
+    filled, evidence = run(job, seed=0)
+    assert [e.box for e in evidence] == [(160, 0, 320, 160)]
+    assert (evidence[0].source_y[blob[:, 160:]] >= 0).all()
+    assert np.array_equal(filled[~hole], photo[~hole])
+    # The wires take the network's fill, the photo blurred (their mean error is the blur's, not a smear's).
+    error = np.abs(filled.astype(np.float64) - photo)[wires].mean()
+    assert error < 1.5 * np.abs(guide.astype(np.float64) - photo)[wires].mean()
+    both = TextureJob(photo=photo, hole=wires, exclude=None, guides=[region(0, 96)], settings=TextureSettings())
+    with pytest.raises(texture.NoSourcePatches):
+        run(both, seed=0)
+
+
 def test_the_source_table_made_in_bands_of_rows_is_the_whole_levels_convolution(monkeypatch) -> None:
     """The sources' descriptors are convolved a band of rows at a time (each with the rows its patches reach
     above and below, zeros beyond the level): the same numbers as one convolution of the whole level, within
