@@ -63,18 +63,21 @@ COPY_TRUST_SPREAD = 9.0
 COPY_TRUST_REACH = 16.0
 THIN_HOLE_HALF_WIDTH = 24.0
 COHERENCE_WINDOW = 5
-# Bytes the stage adds at its peak, per pixel of the box it synthesises on (the photo's and the finest level's
-# tables) plus per target patch (every pixel within a patch's reach of the hole: the fields, their distances and
-# descriptors); the runs of the synthesis come one after another. Measured as the process's peak during a
-# variation over its memory before it: 1.15 GB on the Bridge with the eval's lines (10.65 M box pixels, 0.39 M
-# targets), 0.46 GB on the pedestal (3.68 M, 0.84 M), 1.98 GB on a 20 MP photo with lines (20.0 M, 0.66 M): 104
-# and 96 bytes fit them, these are a tenth above (the 20 MP photo's a fifth). Since the finest level's source
-# table holds only what its search can reach (texture.SPARSE_SOURCE_REACH), the lines' peaks are 1.11 and 1.94 GB
-# (the 20 MP photo's estimate a sixth above); the pedestal's table is whole, as before. On lines alone, run tile by tile
-# (with the evidence below), the estimate is not above the peak: 0.27-0.28 GB against 0.22-0.28 GB measured at 20
-# and 48 MP.
+# Bytes the stage adds at its peak: a fixed part (its libraries' buffers and thread pools), per pixel of the box it
+# synthesises on (the photo's and the finest level's tables) and per target patch (every pixel within a patch's reach
+# of the hole: the fields, their distances and descriptors, the search's candidates); the runs of the synthesis come
+# one after another. Measured as the process's peak during a run of the stage over its memory before it (RSS sampled
+# every 2 ms, after a first run; scratch s40/memfit.py): a chain-link fence over the 9.8 MP Wine photo, 3 px wires
+# every 40 px or 5 px every 80 (9.8 M box pixels, 9.6 or 7.0 M targets) 3.7 and 3.3 GB; the same over half of a
+# 4.2 MP photo (4.2 M, 2.9 M) 1.3 GB; the pedestal (3.7 M, 0.8 M) 0.5-0.7 GB; the Bridge with the eval's lines and
+# blobs (7.8 M, 0.3 M) 0.85 GB; the Wine photo's bottle (1.0 M, 0.2 M) 0.26 GB. A least-squares fit gives 62 MB,
+# 103 and 331 bytes; these are 0.97-1.18 times the peaks. (105 bytes a target, fitted when no measured hole had more
+# targets than a fifth of its box, put a fence's estimate at 0.55 of its peak.) On lines alone, run tile by tile
+# (with the evidence below), and on a 20 MP photo with lines and blobs, whose finest source table holds only what
+# its search can reach (texture.SPARSE_SOURCE_REACH), the estimate is higher than the peak by up to a third.
+PEAK_BYTES_FIXED = 64 << 20
 PEAK_BYTES_PER_BOX_PIXEL = 115
-PEAK_BYTES_PER_TARGET = 105
+PEAK_BYTES_PER_TARGET = 360
 # Bytes per box pixel a run of the synthesis leaves behind for the runs after it: its sources (two int32) and the
 # patches shown around them (two int8), kept as the fill's evidence.
 EVIDENCE_BYTES_PER_BOX_PIXEL = 10
@@ -335,9 +338,9 @@ def _units(job: TextureJob) -> list[_Unit]:
 
 
 def peak_memory(job: TextureJob) -> int:
-    """Bytes the stage will add to the process at its peak: PEAK_BYTES_PER_BOX_PIXEL and PEAK_BYTES_PER_TARGET of a
-    run of the synthesis, plus the evidence the runs before it keep (EVIDENCE_BYTES_PER_BOX_PIXEL), at the largest
-    of those sums."""
+    """Bytes the stage will add to the process at its peak: PEAK_BYTES_FIXED, and PEAK_BYTES_PER_BOX_PIXEL and
+    PEAK_BYTES_PER_TARGET of a run of the synthesis plus the evidence the runs before it keep
+    (EVIDENCE_BYTES_PER_BOX_PIXEL), at the largest of those sums."""
     peaks, kept = [], 0
     for unit in _units(job):
         x0, y0, x1, y1 = unit.box
@@ -345,7 +348,7 @@ def peak_memory(job: TextureJob) -> int:
         targets = np.count_nonzero(cv2.dilate(hole, np.ones((PATCH, PATCH), np.uint8)))
         peaks.append(kept + PEAK_BYTES_PER_BOX_PIXEL * _area(unit.box) + PEAK_BYTES_PER_TARGET * targets)
         kept += EVIDENCE_BYTES_PER_BOX_PIXEL * _area(unit.box)
-    return max(peaks, default=0)
+    return PEAK_BYTES_FIXED + max(peaks, default=0)
 
 
 def _within(box: tuple[int, int, int, int], inner: tuple[int, int, int, int]

@@ -12,8 +12,8 @@ from inpaint_core.imageio import read_image
 from inpaint_core import pipeline
 from inpaint_core.pipeline import DONE_MESSAGE, NETWORK_SHARE, STAGE_MESSAGES, NotEnoughMemory
 from inpaint_core.texture import MODE_ROUNDS, MODE_WINDOW, PATCH, RADIUS
-from inpaint_core.texture_stage import (PEAK_BYTES_PER_BOX_PIXEL, PEAK_BYTES_PER_TARGET, TextureSources,
-                                         peak_memory)
+from inpaint_core.texture_stage import (PEAK_BYTES_FIXED, PEAK_BYTES_PER_BOX_PIXEL, PEAK_BYTES_PER_TARGET,
+                                         TextureSources, peak_memory)
 
 from .conftest import EVAL_DIR, LARGE_DIR, SHARED
 
@@ -127,9 +127,9 @@ def test_vary_needs_a_fill_made_with_the_texture_stage(case) -> None:
 
 def test_without_the_memory_for_the_texture_stage_the_network_fills_and_says_why(inpainter, filled, case,
                                                                                  monkeypatch) -> None:
-    """A 256 photo's stage needs 115 B a pixel of its box and 105 B a target patch (a pixel within a patch of the
-    hole: 15 k of them here), 9 MB; with 8 MB free it is not started: the fill is the network's alone, byte for
-    byte, and says how much it needed and how much was free."""
+    """A 256 photo's stage needs 64 MB, 115 B a pixel of its box and 360 B a target patch (a pixel within a patch
+    of the hole: 15 k of them here), 76 MB; with 75 MB free it is not started: the fill is the network's alone,
+    byte for byte, and says how much it needed and how much was free."""
     photo, mask = case
     padded = np.pad(mask, RADIUS)
     near = np.zeros_like(mask)
@@ -137,17 +137,19 @@ def test_without_the_memory_for_the_texture_stage_the_network_fills_and_says_why
         for dx in range(PATCH):
             near |= padded[dy:dy + 256, dx:dx + 256]
     assert 10_000 < near.sum() < 20_000
-    assert peak_memory(filled.texture_job) == PEAK_BYTES_PER_BOX_PIXEL * 256 * 256 + PEAK_BYTES_PER_TARGET * near.sum()
-    monkeypatch.setattr(pipeline, "available_memory", lambda: 8 * 2**20)
+    needed = PEAK_BYTES_FIXED + PEAK_BYTES_PER_BOX_PIXEL * 256 * 256 + PEAK_BYTES_PER_TARGET * near.sum()
+    assert peak_memory(filled.texture_job) == needed
+    assert 76 * 2**20 < needed < 77 * 2**20
+    monkeypatch.setattr(pipeline, "available_memory", lambda: 75 * 2**20)
     result = inpainter.fill(photo, mask, seed=0)
-    assert result.texture_skipped is not None and "needs about 9 MB for this fill and 8 MB of memory is free" in result.texture_skipped
+    assert result.texture_skipped is not None and "needs about 76 MB for this fill and 75 MB of memory is free" in result.texture_skipped
     assert result.seed is None and result.texture_job is None and result.texture_flow_rgb is None
     network_only = Inpainter(device="cpu", texture="network", precision="fp32").fill(photo, mask).composite
     assert np.array_equal(result.composite, network_only)
     # A variation of an earlier fill is refused the same way, and the fill is left as it was.
-    with pytest.raises(NotEnoughMemory, match="needs about 9 MB"):
+    with pytest.raises(NotEnoughMemory, match="needs about 76 MB"):
         inpainter.vary(filled, 1)
-    monkeypatch.setattr(pipeline, "available_memory", lambda: 10 * 2**20)
+    monkeypatch.setattr(pipeline, "available_memory", lambda: 77 * 2**20)
     assert inpainter.fill(photo, mask, seed=0).texture_skipped is None
 
 
@@ -217,7 +219,7 @@ def test_a_line_across_a_wide_photo_is_synthesised_tile_by_tile_and_its_stripes_
     result = Inpainter(device="cpu", texture="photo", precision="fp32", work_size=256, margin=48).fill(scratched, mask)
     boxes = sorted(r.region.box for r in result.regions)
     assert len(boxes) > 2 and sorted(e.box for e in result.evidence()) == boxes
-    assert peak_memory(result.texture_job) < PEAK_BYTES_PER_BOX_PIXEL * 700 * 1400 / 2
+    assert peak_memory(result.texture_job) - PEAK_BYTES_FIXED < PEAK_BYTES_PER_BOX_PIXEL * 700 * 1400 / 2
     error = np.abs(result.composite.astype(float) - photo).mean(axis=2)
     ys, xs = np.nonzero(mask)
     per_column = np.bincount(xs, error[ys, xs], 1400) / np.bincount(xs, minlength=1400)
