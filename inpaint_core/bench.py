@@ -254,7 +254,7 @@ def bench_stages(size: int, mask_kind: str, rgb: np.ndarray, weights: Path, devi
                  ) -> tuple[float, float, float]:
     """(network fill s, texture fill s, texture stage s), medians over ``repeats`` after one warm-up each:
     ``Inpainter.fill`` on the same photo and hole with the network alone and with the texture stage."""
-    from .pipeline import Inpainter, NotEnoughMemory  # the pipeline imports the texture stage: only this needs it
+    from .pipeline import Inpainter, TextureSkipped  # the pipeline imports the texture stage: only this needs it
 
     mask = bench_mask(mask_kind, size)
     network = Inpainter(weights, device=device, precision="fp32", texture="network")
@@ -262,7 +262,7 @@ def bench_stages(size: int, mask_kind: str, rgb: np.ndarray, weights: Path, devi
     network_s = statistics.median(_time(lambda: network.fill(rgb, mask), torch.device(device), repeats))
     warm = textured.fill(rgb, mask)
     if warm.texture_skipped is not None:  # timed without its stage, the row would be the network's
-        raise NotEnoughMemory(warm.texture_skipped)
+        raise TextureSkipped(warm.texture_skipped)
     totals, stage = [], []
     for _ in range(repeats):
         start = time.perf_counter()

@@ -171,8 +171,8 @@ def _composite_of(inpainter: Inpainter) -> FillFn:
     def fill(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         result = inpainter.fill(image, mask)
         if result.texture_skipped is not None:  # scored as deepfill+texture, it would be the network's alone
-            from .pipeline import NotEnoughMemory
-            raise NotEnoughMemory(result.texture_skipped)
+            from .pipeline import TextureSkipped
+            raise TextureSkipped(result.texture_skipped)
         return result.composite
     return fill
 

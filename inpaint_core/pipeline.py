@@ -46,6 +46,12 @@ class NotEnoughMemory(MemoryError):
     """The texture stage would need more memory than the system has free; the message says how much of each."""
 
 
+class TextureSkipped(RuntimeError):
+    """A fill that asked for the texture stage was made without it (``InpaintResult.texture_skipped``, the message,
+    says why: too little memory, or nothing in the photo to copy); raised where such a fill would be taken for one
+    with the stage (eval's scores, bench's timings)."""
+
+
 def texture_memory_shortfall(job: TextureJob) -> str | None:
     """Why the texture stage cannot run on ``job`` now (it would need more memory than is free: a long line
     across a very large photo, or other programs holding the memory), or None when it can. Swapping would take
@@ -300,7 +306,8 @@ class Inpainter:
         """Another variation of a fill made with the texture stage: the same network outputs, the texture stage
         re-run with ``seed`` (a fraction of a fill's time). The result replaces ``result``."""
         if result.texture_job is None:
-            raise ValueError("this fill has no texture stage to vary (it was made with texture='network')")
+            why = result.texture_skipped or "It was made with texture='network'."
+            raise ValueError(f"This fill has no texture stage to vary. {why}")
         shortfall = texture_memory_shortfall(result.texture_job)
         if shortfall is not None:
             raise NotEnoughMemory(shortfall)

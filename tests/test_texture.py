@@ -375,10 +375,10 @@ def test_two_lines_and_a_blob_across_a_4_mp_box_cost_under_140_bytes_a_pixel() -
     """Lines across a photo make the texture stage's box the whole photo; its peak memory grows with the box.
     Measured on this 4.2 MP box in a fresh process: 106 bytes a pixel, the caller's photo and guide counted (a 10 MP
     photo with the eval's lines and blobs: 1.1 GB at the stage's peak); 113-123 while the finest level's source
-    table held every pixel, not only the 62 % of them within its search's reach; 132 while whole-box temporaries, the coarser level's
-    tables and the unpadded level were alive beside the finest level's, 169-178 while its source table was
-    float32, 303 while it was convolved whole and the photo, its guide, the coarser level's tables and a distance
-    transform's buffers were alive beside it (4.1 GB)."""
+    table held every pixel, not only the 62 % of them within its search's reach; 132 while whole-box temporaries,
+    the coarser level's tables and the unpadded level were alive beside the finest level's, 169-178 while its
+    source table was float32, 303 while it was convolved whole and the photo, its guide, the coarser level's
+    tables and a distance transform's buffers were alive beside it (4.1 GB)."""
     proc = subprocess.run([sys.executable, "-c", SYNTHESIS_MEMORY], capture_output=True, text=True, cwd=REPO,
                           timeout=300, check=True)
     assert json.loads(proc.stdout)["bytes_per_pixel"] < 140, proc.stdout

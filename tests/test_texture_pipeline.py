@@ -142,7 +142,8 @@ def test_without_the_memory_for_the_texture_stage_the_network_fills_and_says_why
     assert 76 * 2**20 < needed < 77 * 2**20
     monkeypatch.setattr(pipeline, "available_memory", lambda: 75 * 2**20)
     result = inpainter.fill(photo, mask, seed=0)
-    assert result.texture_skipped is not None and "needs about 76 MB for this fill and 75 MB of memory is free" in result.texture_skipped
+    assert result.texture_skipped is not None
+    assert "needs about 76 MB for this fill and 75 MB of memory is free" in result.texture_skipped
     assert result.seed is None and result.texture_job is None and result.texture_flow_rgb is None
     network_only = Inpainter(device="cpu", texture="network", precision="fp32").fill(photo, mask).composite
     assert np.array_equal(result.composite, network_only)
@@ -166,6 +167,8 @@ def test_a_fence_over_the_whole_photo_is_filled_by_the_network_which_says_why(in
     assert result.seed is None and result.texture_job is None and result.texture_flow_rgb is None
     network_only = Inpainter(device="cpu", texture="network", precision="fp32").fill(photo, wires)
     assert np.array_equal(result.composite, network_only.composite)
+    with pytest.raises(ValueError, match="no texture stage to vary. The hole and the excluded area leave no whole"):
+        inpainter.vary(result, 1)
     assert metrics.hole_psnr(result.composite, photo, wires) > 21.0
 
 

@@ -84,14 +84,19 @@ def run(args: argparse.Namespace) -> int:
         cases = objects.find_cases(args.images)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    from ..pipeline import TextureSkipped  # imports torch, which no option's check needs
+
     started = time.perf_counter()
-    if cases and not set(kinds) & set(FULL_SIZE_KINDS):
-        _run_objects(cases[:args.limit], names, args)
-    else:  # the photos with holes of their own (a folder of object-removal cases: its photos, not their masks)
-        photos = [p for p in list_images(args.images) if not p.name.endswith(objects.MASK_SUFFIX)]
-        if not photos:
-            raise UserError(f"{args.images} holds object masks but no photos")
-        _run_photos(photos[:args.limit], names, kinds, args)
+    try:
+        if cases and not set(kinds) & set(FULL_SIZE_KINDS):
+            _run_objects(cases[:args.limit], names, args)
+        else:  # the photos with holes of their own (a folder of object-removal cases: its photos, not their masks)
+            photos = [p for p in list_images(args.images) if not p.name.endswith(objects.MASK_SUFFIX)]
+            if not photos:
+                raise UserError(f"{args.images} holds object masks but no photos")
+            _run_photos(photos[:args.limit], names, kinds, args)
+    except TextureSkipped as exc:  # deepfill+texture without its stage would score the network's fill
+        raise UserError(str(exc)) from None
     print(f"\n{time.perf_counter() - started:.1f} s")
     return 0
 
