@@ -208,9 +208,8 @@ class NoSourcePatches(ValueError):
     photo hardly larger than a patch): the synthesis has nothing to copy from."""
 
     def __init__(self) -> None:
-        super().__init__(f"The hole and the excluded area leave no whole {PATCH} x {PATCH} pixel patch of the photo "
-                         "to copy texture from. Leave more of the photo unmasked, or fill part of the mask at a "
-                         "time.")
+        super().__init__(f"The texture stage has no {PATCH} x {PATCH} patch of the photo outside the hole and the "
+                         "excluded area to copy from. Fill part of the mask at a time.")
 
 
 @dataclass

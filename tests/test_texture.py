@@ -198,7 +198,7 @@ def test_without_a_whole_known_patch_the_synthesis_says_so_rather_than_copy_from
     specks[::8, ::8] = True
     specks[100:140, 100:140] = True
     for hole in (fence((256, 256), 12), specks):
-        with pytest.raises(texture.NoSourcePatches, match="fill part of the mask at a time"):
+        with pytest.raises(texture.NoSourcePatches, match="Fill part of the mask at a time"):
             synthesize(photo, hole, flat_guide(photo, hole), seed=0)
     one_patch = fence((256, 256), 12)
     one_patch[200:200 + PATCH, 30:30 + PATCH] = False

@@ -163,11 +163,11 @@ def test_a_fence_over_the_whole_photo_is_filled_by_the_network_which_says_why(in
     wires[::12] = True
     wires[:, ::12] = True
     result = inpainter.fill(photo, wires, seed=0)
-    assert result.texture_skipped is not None and "no whole 15 x 15 pixel patch" in result.texture_skipped
+    assert result.texture_skipped is not None and "has no 15 x 15 patch of the photo outside the hole" in result.texture_skipped
     assert result.seed is None and result.texture_job is None and result.texture_flow_rgb is None
     network_only = Inpainter(device="cpu", texture="network", precision="fp32").fill(photo, wires)
     assert np.array_equal(result.composite, network_only.composite)
-    with pytest.raises(ValueError, match="no texture stage to vary. The hole and the excluded area leave no whole"):
+    with pytest.raises(ValueError, match="no texture stage to vary. The texture stage has no 15 x 15 patch"):
         inpainter.vary(result, 1)
     assert metrics.hole_psnr(result.composite, photo, wires) > 21.0
 
