@@ -67,15 +67,16 @@ COHERENCE_WINDOW = 5
 # synthesises on (the photo's and the finest level's tables) and per target patch (every pixel within a patch's reach
 # of the hole: the fields, their distances and descriptors, the search's candidates); the runs of the synthesis come
 # one after another. Measured as the process's peak during a run of the stage over its memory before it (RSS sampled
-# every 2 ms, after a first run; scratch s40/memfit.py): a chain-link fence over the 9.8 MP Wine photo, 3 px wires
-# every 40 px or 5 px every 80 (9.8 M box pixels, 9.6 or 7.0 M targets) 3.7 and 3.3 GB; the same over half of a
-# 4.2 MP photo (4.2 M, 2.9 M) 1.3 GB; the pedestal (3.7 M, 0.8 M) 0.5-0.7 GB; the Bridge with the eval's lines and
-# blobs (7.8 M, 0.3 M) 0.85 GB; the Wine photo's bottle (1.0 M, 0.2 M) 0.26 GB. A least-squares fit gives 62 MB,
-# 103 and 331 bytes; these are 0.97-1.18 times the peaks. (105 bytes a target, fitted when no measured hole had more
-# targets than a fifth of its box, put a fence's estimate at 0.55 of its peak.) On lines alone, run tile by tile
-# (with the evidence below), and on a 20 MP photo with lines and blobs, whose finest source table holds only what
-# its search can reach (texture.SPARSE_SOURCE_REACH), the estimate is higher than the peak by up to a third.
-PEAK_BYTES_FIXED = 64 << 20
+# every 2 ms, after a first run; scratch s40/memfit.py; the same job varies by up to a tenth from run to run): a
+# chain-link fence over the 9.8 MP Wine photo, 3 px wires every 40 px or 5 px every 80 (9.8 M box pixels, 9.6 or
+# 7.0 M targets) 3.7 and 3.2-3.4 GB; the same over half of a 4.2 MP photo (4.2 M, 2.9 M) 1.3-1.5 GB; the pedestal
+# (3.7 M, 0.8 M) 0.5-0.7 GB; the Bridge with the eval's lines and blobs (7.8 M, 0.3 M) 0.87 GB, its lines alone run
+# tile by tile (five boxes of up to 1.3 M, with the evidence below) 0.27-0.30 GB; the Wine photo's bottle (1.0 M,
+# 0.2 M) 0.26 GB. A least-squares fit gives 62 MB, 103 and 331 bytes; with these the estimate is 0.97-1.2 times
+# those peaks. (105 bytes a target and no fixed part, fitted when no measured hole had more targets than a fifth of
+# its box, put a fence's estimate at 0.55 of its peak.) On a 20 MP photo with lines and blobs, whose finest source
+# table holds only what its search can reach (texture.SPARSE_SOURCE_REACH), it is a third above (1.94 GB).
+PEAK_BYTES_FIXED = 96 << 20
 PEAK_BYTES_PER_BOX_PIXEL = 115
 PEAK_BYTES_PER_TARGET = 360
 # Bytes per box pixel a run of the synthesis leaves behind for the runs after it: its sources (two int32) and the
