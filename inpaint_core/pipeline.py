@@ -65,6 +65,30 @@ def texture_memory_shortfall(job: TextureJob) -> str | None:
             "Close other programs, or fill a shorter stroke at a time.")
 
 
+# Bytes the network needs to fill one region on the CPU: a fixed part, per work pixel (its activations; bf16 halves
+# most of them) and per pair of a hole cell and a cell of the region (MATCHING_CELL work pixels square) that
+# contextual attention scores. Measured as the process's peak over its start (scratch s40/netmem.py: the sunset
+# photo scaled, a centred square hole, strategy original, texture off; 2026-12-03): 1 MP with 1 % or 20 % of it
+# hole 0.51 and 0.80 GB in bf16, 0.75 GB with 1 % in fp32; 4 MP with 1 % or 10 % 2.0 and 4.8 GB in bf16, 3.3 GB with
+# 1 % in fp32; the 12 MP photo at its own size with 1 %, 8.9 GB (the whole process, bf16). 450 (bf16) and 790
+# (fp32) bytes a pixel and 7.6 a pair fit them; these estimate 1.05-1.21 times those peaks. The regions run one at
+# a time. With the default crops (at most 768 x 768 work pixels) a region needs at most about 1 GB.
+NETWORK_BYTES_FIXED = 64 << 20
+NETWORK_BYTES_PER_PIXEL = {"bf16": 500, "fp32": 850}
+NETWORK_BYTES_PER_ATTENTION_PAIR = 9
+
+
+def network_memory(regions: list[Region], mask: np.ndarray, precision: str) -> int:
+    """Bytes the network will add to the process at its peak while it fills ``regions`` of ``mask`` on the CPU."""
+    def region_bytes(region: Region) -> int:
+        h, w = region.work_shape
+        hole = np.count_nonzero(mask[region.y0:region.y1, region.x0:region.x1]) * region.scale ** 2
+        cells = h * w / MATCHING_CELL ** 2
+        return int(NETWORK_BYTES_PER_PIXEL[precision] * h * w
+                   + NETWORK_BYTES_PER_ATTENTION_PAIR * cells * hole / MATCHING_CELL ** 2)
+    return NETWORK_BYTES_FIXED + max(region_bytes(r) for r in regions)
+
+
 def _size(n: int) -> str:
     return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.0f} MB"
 
@@ -257,6 +281,13 @@ class Inpainter:
             empty = np.zeros((0, 0, 3), np.uint8)
             return InpaintResult(composite=image.copy(), box=(0, 0, 0, 0), coarse=empty, refined=empty,
                                  flow_rgb=empty, timings={"total": time.perf_counter() - started})
+        if self._device.type == "cpu":  # on a GPU, running out raises PyTorch's own error, as the stage's tables do
+            needed, free = network_memory(regions, mask, self.precision), available_memory()
+            if needed > free:  # swapping would take the machine down with it; running out, the editor
+                raise NotEnoughMemory(
+                    f"The network needs about {_size(needed)} for this fill and {_size(free)} of memory is free. "
+                    "Fill large photos a crop around the hole at a time (Fill Settings: Large photos; the command "
+                    "line's --strategy crop), or close other programs.")
         timings: dict[str, float] = {}
         composite = image.copy()
         results = []

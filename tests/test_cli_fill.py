@@ -136,6 +136,7 @@ def test_without_the_memory_for_the_texture_stage_fill_warns_and_eval_stops(tmp_
     message rather than score the network's fill as deepfill+texture."""
     from inpaint_core import pipeline
 
+    monkeypatch.setattr(pipeline, "network_memory", lambda *args: 0)  # the network's own check passes
     monkeypatch.setattr(pipeline, "available_memory", lambda: 3 * 2**20)
     write_mask(tmp_path / "mask.png", (256, 256), (90, 150, 100, 170))
     out = tmp_path / "out.png"

@@ -9,7 +9,9 @@ import pytest
 from inpaint_core import FillCancelled, Inpainter, InpaintInputError, Strategy, WeightsError
 from inpaint_core.imageio import read_image
 from inpaint_core.model.layers import layers_that_run
-from inpaint_core.pipeline import DONE_MESSAGE, STAGE_MESSAGES
+from inpaint_core import pipeline
+from inpaint_core.pipeline import DONE_MESSAGE, STAGE_MESSAGES, NotEnoughMemory, network_memory
+from inpaint_core.regions import plan_regions
 
 from .conftest import EVAL_DIR, GOLDEN, assert_plausible_fill
 
@@ -225,3 +227,28 @@ def test_a_mask_of_scattered_specks_is_filled_in_one_pass(photo) -> None:
     few = np.zeros((3000, 3000), bool)
     few[100:110, 100:110] = few[2800:2810, 2800:2810] = True
     assert len(plan_regions(few, Strategy.CROP, work_size=512)) == 2 <= MAX_REGIONS
+
+
+def test_a_fill_the_network_has_no_memory_for_is_refused_before_it_starts(photo, monkeypatch) -> None:
+    """Filled at its own size, a photo's network memory grows with its pixels and with hole cells x cells (the
+    attention); the default crops keep it small. With less free than the estimate the fill is refused with both
+    figures and what to do, before the network runs (no progress is reported), rather than swap or get the editor
+    killed."""
+    big = np.zeros((2048, 2048), bool)
+    big[900:1100, 900:1100] = True
+    whole, crop = (network_memory(plan_regions(big, strategy), big, "bf16") for strategy in (Strategy.ORIGINAL,
+                                                                                         Strategy.CROP))
+    # 500 B x 4.2 M pixels + 9 B x 65,536 cells x 625 hole cells + 64 MB
+    assert whole == pipeline.NETWORK_BYTES_FIXED + 500 * 2048 * 2048 + 9 * 65_536 * 625
+    assert crop < whole / 4
+    mask = box_mask(photo.shape[:2], 100, 150, 100, 160)
+    inpainter = Inpainter(device="cpu", strategy=Strategy.ORIGINAL, precision="fp32", texture="network")
+    needed = network_memory(plan_regions(mask, Strategy.ORIGINAL), mask, "fp32")
+    monkeypatch.setattr(pipeline, "available_memory", lambda: needed - 2**20)
+    seen = []
+    with pytest.raises(NotEnoughMemory, match=r"The network needs about \d+ MB for this fill and \d+ MB of memory is "
+                                              r"free. Fill large photos a crop around the hole at a time"):
+        inpainter.fill(photo, mask, progress=lambda fraction, message: seen.append(fraction))
+    assert seen == []
+    monkeypatch.setattr(pipeline, "available_memory", lambda: needed)
+    assert inpainter.fill(photo, mask).composite.shape == photo.shape
