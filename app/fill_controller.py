@@ -226,7 +226,9 @@ class FillController(QObject):
             return
         self._keep_variations(document, request, composite, evidence, result)
         self.filled.emit(evidence, result)
-        if result.texture_skipped is None:
+        if result.texture_partial is not None:
+            self.message.emit(f"Filled in {seconds:.2f} s; {result.texture_partial}", 20000)
+        elif result.texture_skipped is None:
             self.message.emit(f"Filled in {seconds:.2f} s", 5000)
         else:
             self.message.emit(f"Filled in {seconds:.2f} s by the network alone. {result.texture_skipped}", 20000)

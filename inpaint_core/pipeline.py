@@ -25,7 +25,7 @@ from .model.grid import MATCHING_CELL
 from .model.layers import layers_that_run
 from .regions import DEFAULT_MARGIN, DEFAULT_WORK_SIZE, Region, Strategy, plan_regions
 from .sources import RegionAttention
-from .texture import NoSourcePatches, TextureSettings
+from .texture import PATCH, NoSourcePatches, TextureSettings
 from .texture_stage import RegionGuide, TextureJob, TextureSources, peak_memory, run as run_texture
 from .weights import default_weights, load_generator_state, load_weights
 
@@ -127,7 +127,8 @@ class InpaintResult:
     outside the regions the flow is white. ``texture_flow_rgb`` (same box, same colour wheel) shows where the
     texture stage copied each pixel from, ``seed`` which variation this is; both empty / None without the stage.
     ``texture_skipped`` says why the stage was asked for but did not run (too little free memory, or nothing in the
-    photo to copy from).
+    photo to copy from); ``texture_partial``, how much of the hole it left to the network and why (parts of it with
+    nothing to copy around them).
     """
 
     composite: np.ndarray
@@ -142,6 +143,7 @@ class InpaintResult:
     seed: int | None = None
     texture_job: TextureJob | None = field(default=None, repr=False)  # what ``Inpainter.vary`` re-runs
     texture_skipped: str | None = None  # why the texture stage, though asked for, did not run
+    texture_partial: str | None = None  # how much of the hole the stage left to the network, and why
 
     def evidence(self) -> list[RegionAttention | TextureSources]:
         """Per-area source maps (``box``, ``cell_of``, ``heat``, ``top``) of the final fill: the texture stage's
@@ -364,8 +366,15 @@ class Inpainter:
             composite, evidence = run_texture(job, seed, device=self.device, on_round=on_round)
         flow = self._texture_flow(network.box, evidence)
         timings = dict(network.timings, texture=time.perf_counter() - t0)
+        # A run with nothing to copy in its box (a tile of a line where the exclude brush covers all around it)
+        # keeps the network's fill and leaves no evidence.
+        holes = int(np.count_nonzero(job.hole))
+        left = holes - sum(int(np.count_nonzero(group.source_y >= 0)) for group in evidence)
+        partial = None if left == 0 else (f"{max(1, round(100 * left / holes))} % of the hole is the network's fill "
+                                          f"alone: the texture stage found no {PATCH} x {PATCH} patch outside the "
+                                          "hole and the excluded area near it to copy from.")
         return replace(network, composite=composite, texture=evidence, texture_flow_rgb=flow, seed=seed,
-                       texture_job=job, timings=timings)
+                       texture_job=job, timings=timings, texture_partial=partial)
 
     @staticmethod
     def _texture_flow(box: tuple[int, int, int, int], evidence: list[TextureSources]) -> np.ndarray:

@@ -81,14 +81,16 @@ class FakeEngine:
     on an event (to test cancel and responsiveness) or raise. With ``texture``, a stand-in texture stage follows:
     the hole painted with ``texture_colour(seed)``, every pixel copied from ``texture_source(seed)``, and
     ``vary`` re-runs only that. With ``texture_skipped``, the stage is asked for but does not run, for that reason
-    (as Inpainter does without the memory for it)."""
+    (as Inpainter does without the memory for it); ``texture_partial`` says it left part of the hole to the network."""
 
     def __init__(self, colour: tuple[int, int, int] = (0, 255, 0), error: Exception | None = None,
-                 texture: bool = False, texture_skipped: str | None = None) -> None:
+                 texture: bool = False, texture_skipped: str | None = None,
+                 texture_partial: str | None = None) -> None:
         self.colour = colour
         self.error = error
         self.texture = texture
         self.texture_skipped = texture_skipped
+        self.texture_partial = texture_partial
         self.release = threading.Event()
         self.release.set()
         self.started = threading.Event()
@@ -136,7 +138,7 @@ class FakeEngine:
                                  np.where(job.hole, x, -1).astype(np.int32))
         flow = np.full_like(job.photo, 200)
         return replace(result, composite=composite, texture=[sources], texture_flow_rgb=flow, seed=seed,
-                       texture_job=job, timings={"total": 0.02, "texture": 0.01})
+                       texture_job=job, timings={"total": 0.02, "texture": 0.01}, texture_partial=self.texture_partial)
 
 
 def fake_factory(engine: FakeEngine):

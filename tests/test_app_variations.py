@@ -298,6 +298,18 @@ def test_another_variation_is_disabled_after_a_fill_without_the_texture_stage(qt
         window.status.fill_time_label.text()
 
 
+def test_a_fill_the_texture_stage_left_partly_to_the_network_says_how_much_and_still_varies(qtbot, tmp_path, dialogs,
+                                                                                            photo):
+    note = ("61 % of the hole is the network's fill alone: the texture stage found no 15 x 15 patch outside the hole "
+            "and the excluded area near it to copy from.")
+    window = make_window(qtbot, tmp_path, factory=fake_factory(FakeEngine(texture=True, texture_partial=note)))
+    assert window.files.open_path(photo)
+    fill(qtbot, window)
+    assert window.statusBar().currentMessage().startswith("Filled in ")
+    assert window.statusBar().currentMessage().endswith(f" s; {note}")
+    assert window.act["vary"].isEnabled()
+
+
 def test_a_fill_without_the_memory_for_the_texture_stage_says_so_and_has_no_variations(qtbot, tmp_path, dialogs,
                                                                                      photo):
     reason = "The texture stage needs about 6.7 GB for this fill and 3.1 GB of memory is free."

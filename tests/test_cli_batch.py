@@ -115,7 +115,7 @@ def test_each_photo_gets_its_own_mask_and_exclude_area(tmp_path, monkeypatch):
 
         def fill(self, rgb, hole, *, exclude=None):
             calls[rgb.shape, int(hole.sum())] = (hole.copy(), exclude)
-            return SimpleNamespace(composite=rgb, texture_skipped=None)
+            return SimpleNamespace(composite=rgb, texture_skipped=None, texture_partial=None)
 
     monkeypatch.setattr("inpaint_core.pipeline.Inpainter", Recorder)  # fill imports it when it runs
     assert main(["fill", str(folder), "--masks", str(folder), "-o", str(tmp_path / "out")]) == 0

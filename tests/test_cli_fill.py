@@ -4,6 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -150,3 +151,24 @@ def test_without_the_memory_for_the_texture_stage_fill_warns_and_eval_stops(tmp_
                  "--weights", str(golden_weights), "--out", str(tmp_path / "eval")]) == 2
     # eval's centre hole: 96 MB + 115 B x 256 x 256 + 360 B x 142 x 142 target patches, 110 MB
     assert "error: The texture stage needs about 110 MB for this fill and 3 MB" in capsys.readouterr().err
+
+
+def test_fill_warns_when_part_of_the_hole_is_the_networks_alone(tmp_path, capsys) -> None:
+    """The tile case of tests/test_texture_pipeline.py through the command line: the left tiles of a diagonal
+    scratch have nothing to copy beside them (all but the right 300 columns excluded), and `fill` says what share
+    of the hole is the network's fill."""
+    rng = np.random.default_rng(0)
+    columns = np.where(np.arange(1400) % 12 < 6, 70.0, 190.0)
+    Image.fromarray(np.clip(columns[None, :, None] + rng.normal(0, 4, (700, 1400, 3)), 0, 255).astype(np.uint8)
+                    ).save(tmp_path / "stripes.png")
+    line = np.zeros((700, 1400), np.uint8)
+    cv2.line(line, (0, 50), (1399, 650), 255, 6)
+    Image.fromarray(line).save(tmp_path / "mask.png")
+    exclude = np.full((700, 1400), 255, np.uint8)
+    exclude[:, 1100:] = 0
+    Image.fromarray(exclude).save(tmp_path / "exclude.png")
+    assert main(["fill", str(tmp_path / "stripes.png"), str(tmp_path / "mask.png"), "-o", str(tmp_path / "out.png"),
+                 "--exclude", str(tmp_path / "exclude.png"), "--work-size", "256", "--margin", "48",
+                 "--precision", "fp32"]) == 0
+    assert "warning: 61 % of the hole is the network's fill alone: the texture stage found no 15 x 15 patch" in \
+        capsys.readouterr().err

@@ -164,13 +164,44 @@ def test_a_fence_over_the_whole_photo_is_filled_by_the_network_which_says_why(in
     wires[::12] = True
     wires[:, ::12] = True
     result = inpainter.fill(photo, wires, seed=0)
-    assert result.texture_skipped is not None and "has no 15 x 15 patch of the photo outside the hole" in result.texture_skipped
+    assert result.texture_skipped is not None
+    assert "has no 15 x 15 patch of the photo outside the hole" in result.texture_skipped
     assert result.seed is None and result.texture_job is None and result.texture_flow_rgb is None
     network_only = Inpainter(device="cpu", texture="network", precision="fp32").fill(photo, wires)
     assert np.array_equal(result.composite, network_only.composite)
     with pytest.raises(ValueError, match="no texture stage to vary. The texture stage has no 15 x 15 patch"):
         inpainter.vary(result, 1)
     assert metrics.hole_psnr(result.composite, photo, wires) > 21.0
+
+
+def test_tiles_with_nothing_to_copy_around_them_keep_the_networks_fill_and_the_fill_says_how_much() -> None:
+    """The diagonal scratch of the tile test below, with the exclude brush over all but the photo's right 300
+    columns: the tiles on the left have no patch to copy in their boxes, so they keep the network's fill (before,
+    the stage raised and the fill was lost); the two on the right are synthesised from the columns left. The fill
+    says what share of the hole is the network's (61 %), and no copy comes from the hole or the excluded area."""
+    rng = np.random.default_rng(0)
+    columns = np.where(np.arange(1400) % 12 < 6, 70.0, 190.0)
+    photo = np.clip(columns[None, :, None] + rng.normal(0, 4, (700, 1400, 3)), 0, 255).astype(np.uint8)
+    line = np.zeros((700, 1400), np.uint8)
+    cv2.line(line, (0, 50), (1399, 650), 1, 6)
+    mask = line > 0
+    exclude = np.ones_like(mask)
+    exclude[:, 1100:] = False
+    exclude &= ~mask
+    result = Inpainter(device="cpu", texture="photo", precision="fp32", work_size=256, margin=48).fill(
+        photo, mask, exclude=exclude)
+    assert result.texture_skipped is None and len(result.regions) > len(result.texture) > 0
+    synthesised = np.zeros_like(mask)
+    for e in result.texture:
+        x0, y0, x1, y1 = e.box
+        copied = e.source_y >= 0
+        synthesised[y0:y1, x0:x1] |= copied
+        assert not (mask | exclude)[e.source_y[copied], e.source_x[copied]].any()
+    share = round(100 * (mask & ~synthesised).sum() / mask.sum())
+    assert 50 < share < 70
+    assert result.texture_partial.startswith(f"{share} % of the hole is the network's fill alone: the texture stage "
+                                             "found no 15 x 15 patch")
+    assert np.array_equal(result.composite[~mask], photo[~mask])
 
 
 # -- the seam (issue #16's target) ---------------------------------------------------------------------------------

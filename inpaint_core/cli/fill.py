@@ -134,6 +134,8 @@ def run_folder(args: argparse.Namespace) -> int:
         result = inpainter.fill(rgb, mask, exclude=exclude)
         if result.texture_skipped is not None:
             warnings.warn(f"filled by the network alone: {result.texture_skipped}", batch.FillWarning)
+        if result.texture_partial is not None:
+            warnings.warn(result.texture_partial, batch.FillWarning)
         return result.composite
 
     return batch.run(jobs, fill, overwrite=args.overwrite)
@@ -186,6 +188,8 @@ def run(args: argparse.Namespace) -> int:
             write_image(args.save_stages / f"sources_{x}_{y}.png", picture)
     if result.texture_skipped is not None:
         print(f"warning: filled by the network alone: {result.texture_skipped}", file=sys.stderr)
+    if result.texture_partial is not None:
+        print(f"warning: {result.texture_partial}", file=sys.stderr)
     seconds = f"model {result.timings.get('model', 0.0):.2f} s"
     if "texture" in result.timings:
         seconds += f", texture {result.timings['texture']:.2f} s (seed {result.seed})"
