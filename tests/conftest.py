@@ -54,6 +54,19 @@ def one_torch_thread():
     torch.set_num_threads(threads)
 
 
+def stripes_with_a_scratch() -> tuple[np.ndarray, np.ndarray]:
+    """(photo, hole): vertical stripes (period 12 px, a little noise) 1400 x 700, and a 6 px scratch down across
+    them from (0, 50) to (1399, 650): at a working size of 256 the network sees it in tiles."""
+    import cv2
+
+    rng = np.random.default_rng(0)
+    columns = np.where(np.arange(1400) % 12 < 6, 70.0, 190.0)
+    photo = np.clip(columns[None, :, None] + rng.normal(0, 4, (700, 1400, 3)), 0, 255).astype(np.uint8)
+    line = np.zeros((700, 1400), np.uint8)
+    cv2.line(line, (0, 50), (1399, 650), 1, 6)
+    return photo, line > 0
+
+
 def assert_plausible_fill(filled: np.ndarray, photo: np.ndarray, hole: np.ndarray) -> None:
     """What the shipped weights give on a real photo and a black, grey, mean-colour or random-weights fill does
     not: known pixels byte-identical, the hole rewritten, and a fill near a classical one (OpenCV's Telea).

@@ -4,14 +4,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import cv2
 import numpy as np
 from PIL import Image
 
 from inpaint_core.cli.main import main
 from inpaint_core.imageio import read_image
 
-from .conftest import EVAL_DIR, REPO, assert_plausible_fill
+from .conftest import EVAL_DIR, REPO, assert_plausible_fill, stripes_with_a_scratch
 
 
 def write_mask(path, shape, box) -> None:
@@ -157,13 +156,9 @@ def test_fill_warns_when_part_of_the_hole_is_the_networks_alone(tmp_path, capsys
     """The tile case of tests/test_texture_pipeline.py through the command line: the left tiles of a diagonal
     scratch have nothing to copy beside them (all but the right 300 columns excluded), and `fill` says what share
     of the hole is the network's fill."""
-    rng = np.random.default_rng(0)
-    columns = np.where(np.arange(1400) % 12 < 6, 70.0, 190.0)
-    Image.fromarray(np.clip(columns[None, :, None] + rng.normal(0, 4, (700, 1400, 3)), 0, 255).astype(np.uint8)
-                    ).save(tmp_path / "stripes.png")
-    line = np.zeros((700, 1400), np.uint8)
-    cv2.line(line, (0, 50), (1399, 650), 255, 6)
-    Image.fromarray(line).save(tmp_path / "mask.png")
+    photo, hole = stripes_with_a_scratch()
+    Image.fromarray(photo).save(tmp_path / "stripes.png")
+    Image.fromarray(hole.astype(np.uint8) * 255).save(tmp_path / "mask.png")
     exclude = np.full((700, 1400), 255, np.uint8)
     exclude[:, 1100:] = 0
     Image.fromarray(exclude).save(tmp_path / "exclude.png")

@@ -15,7 +15,7 @@ from inpaint_core.texture import MODE_ROUNDS, MODE_WINDOW, PATCH, RADIUS
 from inpaint_core.texture_stage import (PEAK_BYTES_FIXED, PEAK_BYTES_PER_BOX_PIXEL, PEAK_BYTES_PER_TARGET,
                                          TextureSources, peak_memory)
 
-from .conftest import EVAL_DIR, LARGE_DIR, SHARED
+from .conftest import EVAL_DIR, LARGE_DIR, SHARED, stripes_with_a_scratch
 
 
 @pytest.fixture(scope="module")
@@ -179,12 +179,7 @@ def test_tiles_with_nothing_to_copy_around_them_keep_the_networks_fill_and_the_f
     columns: the tiles on the left have no patch to copy in their boxes, so they keep the network's fill (before,
     the stage raised and the fill was lost); the two on the right are synthesised from the columns left. The fill
     says what share of the hole is the network's (61 %), and no copy comes from the hole or the excluded area."""
-    rng = np.random.default_rng(0)
-    columns = np.where(np.arange(1400) % 12 < 6, 70.0, 190.0)
-    photo = np.clip(columns[None, :, None] + rng.normal(0, 4, (700, 1400, 3)), 0, 255).astype(np.uint8)
-    line = np.zeros((700, 1400), np.uint8)
-    cv2.line(line, (0, 50), (1399, 650), 1, 6)
-    mask = line > 0
+    photo, mask = stripes_with_a_scratch()
     exclude = np.ones_like(mask)
     exclude[:, 1100:] = False
     exclude &= ~mask
@@ -243,12 +238,7 @@ def test_a_line_across_a_wide_photo_is_synthesised_tile_by_tile_and_its_stripes_
     from the hole. Measured: windows 10-15 grey levels from the photo (the noise and the stripes' edges), the same
     as one run over the whole photo; 23 at a join where a tile matched its border to the tile before it (the
     smear that tile's network fill left near its end), about 100 where the scratch stays, 120 out of phase."""
-    rng = np.random.default_rng(0)
-    columns = np.where(np.arange(1400) % 12 < 6, 70.0, 190.0)
-    photo = np.clip(columns[None, :, None] + rng.normal(0, 4, (700, 1400, 3)), 0, 255).astype(np.uint8)
-    line = np.zeros((700, 1400), np.uint8)
-    cv2.line(line, (0, 50), (1399, 650), 1, 6)
-    mask = line > 0
+    photo, mask = stripes_with_a_scratch()
     scratched = photo.copy()
     scratched[mask] = (255, 0, 255)
     result = Inpainter(device="cpu", texture="photo", precision="fp32", work_size=256, margin=48).fill(scratched, mask)
