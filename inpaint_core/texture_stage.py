@@ -69,10 +69,10 @@ COHERENCE_WINDOW = 5
 # one after another. Measured as the process's peak during a run of the stage over its memory before it (RSS sampled
 # every 2 ms, after a first run; scratch s40/memfit.py; the same job varies by up to a tenth from run to run): a
 # chain-link fence over the 9.8 MP Wine photo, 3 px wires every 40 px or 5 px every 80 (9.8 M box pixels, 9.6 or
-# 7.0 M targets) 3.7 and 3.2-3.4 GB; the latter over half of the 8 MP Picos photo (4.2 M, 2.9 M) 1.3-1.5 GB; the pedestal
-# (3.7 M, 0.8 M) 0.5-0.7 GB; the Wine photo with the eval's lines and blobs (7.8 M, 0.3 M) 0.87 GB, its lines alone
-# run tile by tile (five boxes of up to 1.3 M, with the evidence below) 0.27-0.30 GB, its bottle removed (1.0 M,
-# 0.2 M) 0.26 GB. A least-squares fit gives 62 MB, 103 and 331 bytes; with these the estimate is 0.97-1.2 times
+# 7.0 M targets) 3.7 and 3.2-3.4 GB; the latter over half of the 8 MP Picos photo (4.2 M, 2.9 M) 1.3-1.5 GB; the
+# pedestal (3.7 M, 0.8 M) 0.5-0.7 GB; the Wine photo with the eval's lines and blobs (7.8 M, 0.3 M) 0.87 GB, its
+# lines alone run tile by tile (five boxes of up to 1.3 M, with the evidence below) 0.27-0.30 GB, its bottle removed
+# (1.0 M, 0.2 M) 0.26 GB. A least-squares fit gives 62 MB, 103 and 331 bytes; with these the estimate is 0.97-1.2 times
 # those peaks. (105 bytes a target and no fixed part, fitted when no measured hole had more targets than a fifth of
 # its box, put a fence's estimate at 0.55 of its peak.) On a 20 MP photo with lines and blobs, whose finest source
 # table holds only what its search can reach (texture.SPARSE_SOURCE_REACH), it is a third above (1.94 GB).
