@@ -1011,11 +1011,6 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
     def tensor(a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(a)).to(device)
 
-    # Asked before any level is built: the photo's own level allows only whole known patches (``_make_level``),
-    # and without one its copies would have to come from a coarser level's pixels.
-    if bool(_within_patch(_pad(tensor(blocked), True)).all()):
-        raise NoSourcePatches()
-
     # The network's fill is the first estimate in the hole, made in one copy: each copy of a 10 MP box is 0.13 GB,
     # and the stage's peak memory is reached at its finest level, while these are alive.
     guide = np.asarray(guide, np.float32)
@@ -1066,6 +1061,8 @@ def synthesize(photo: np.ndarray, hole: np.ndarray, guide: np.ndarray, *, exclud
         if guides is not None:
             guides[depth] = None
         if len(level.allowed) == 0 or len(level.ty) == 0:  # no allowed source, or the hole has vanished: finer
+            if depth == 0:  # the photo's own level allows only whole known patches, and its copies come from them
+                raise NoSourcePatches()
             done += work[depth]
             continue
         first = previous is None or sy is None
