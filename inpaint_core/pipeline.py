@@ -58,11 +58,16 @@ def texture_memory_shortfall(job: TextureJob) -> str | None:
     the whole machine down with it, and running out would get the editor killed, so the stage is not started.
     This counts the computer's memory: on a CUDA GPU the stage's tables are on the device, where running out
     raises PyTorch's own error, which ends the fill with its message."""
-    needed, free = peak_memory(job), available_memory()
+    return _memory_shortfall("The texture stage", peak_memory(job),
+                             "Close other programs, or fill a shorter stroke at a time.")
+
+
+def _memory_shortfall(who: str, needed: int, advice: str) -> str | None:
+    """Why ``who`` cannot run now, needing ``needed`` bytes (both figures and ``advice``), or None when it can."""
+    free = available_memory()
     if needed <= free:
         return None
-    return (f"The texture stage needs about {_size(needed)} for this fill and {_size(free)} of memory is free. "
-            "Close other programs, or fill a shorter stroke at a time.")
+    return f"{who} needs about {_size(needed)} for this fill and {_size(free)} of memory is free. {advice}"
 
 
 # Bytes the network needs to fill one region on the CPU: a fixed part, per work pixel (its activations; bf16 halves
@@ -284,12 +289,13 @@ class Inpainter:
             return InpaintResult(composite=image.copy(), box=(0, 0, 0, 0), coarse=empty, refined=empty,
                                  flow_rgb=empty, timings={"total": time.perf_counter() - started})
         if self._device.type == "cpu":  # on a GPU, running out raises PyTorch's own error, as the stage's tables do
-            needed, free = network_memory(regions, mask, self.precision), available_memory()
-            if needed > free:  # swapping would take the machine down with it; running out, the editor
-                raise NotEnoughMemory(
-                    f"The network needs about {_size(needed)} for this fill and {_size(free)} of memory is free. "
-                    "Fill large photos a crop around the hole at a time (Fill Settings: Large photos; the command "
-                    "line's --strategy crop), or close other programs.")
+            # Swapping would take the machine down with it; running out, the editor.
+            shortfall = _memory_shortfall(
+                "The network", network_memory(regions, mask, self.precision),
+                "Fill large photos a crop around the hole at a time (Fill Settings: Large photos; the command line's "
+                "--strategy crop), or close other programs.")
+            if shortfall is not None:
+                raise NotEnoughMemory(shortfall)
         timings: dict[str, float] = {}
         composite = image.copy()
         results = []

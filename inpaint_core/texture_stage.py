@@ -468,9 +468,10 @@ def run(job: TextureJob, seed: int, device: str = "cpu", on_round: RoundCallback
             # Nothing to copy in this box (a fence across it): the network's fill stays there, matched to the
             # photo at its border like a synthesised one; without a copy anywhere, the caller is told why.
             result = None
-            blend = network
         del estimate, compared, features
-        if result is not None:
+        if result is None:
+            blend = network
+        else:
             blend = composite_in_hole(photo, hole, network, result, trust, inside, scale)
             copied = writes & (result.source_y >= 0)
             if gx0 or gy0:

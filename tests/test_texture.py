@@ -219,9 +219,7 @@ def test_a_run_with_nothing_to_copy_keeps_the_networks_fill_while_the_others_are
     hole = wires | blob
 
     def region(x0: int, x1: int) -> RegionGuide:
-        owned = np.zeros((160, x1 - x0), bool)
-        owned[:] = hole[:, x0:x1]
-        return RegionGuide(box=(x0, 0, x1, 160), owned=owned, fill=guide[:, x0:x1].copy(),
+        return RegionGuide(box=(x0, 0, x1, 160), owned=hole[:, x0:x1].copy(), fill=guide[:, x0:x1].copy(),
                            offsets=np.zeros((2, 20, (x1 - x0) // 8), np.int64), scale=1.0)
 
     job = TextureJob(photo=photo, hole=hole, exclude=None, guides=[region(0, 96), region(160, 320)],
